@@ -1,0 +1,39 @@
+"""One hierarchy for every error ol-bridge raises on purpose.
+
+Each message says what was wrong and what to do about it.
+"""
+
+from __future__ import annotations
+
+
+class OlBridgeError(Exception):
+    """Base class of all ol-bridge errors."""
+
+
+class ConfigError(OlBridgeError):
+    """A configuration value is missing, unknown or malformed."""
+
+
+class SqlLineageError(OlBridgeError):
+    """SQL text could not be parsed into table or column lineage."""
+
+
+class NamingError(OlBridgeError):
+    """An asset key or metadata value cannot be turned into a dataset name."""
+
+
+class ConversionError(OlBridgeError):
+    """An OpenLineage event cannot be converted to DataHub metadata."""
+
+
+class EventValidationError(OlBridgeError):
+    """An OpenLineage event does not validate against the OpenLineage JSON Schema."""
+
+    def __init__(self, message: str, *, path: str = "") -> None:
+        super().__init__(message)
+        #: JSON path of the offending field, e.g. ``run.runId``.
+        self.path = path
+
+
+class DeliveryError(OlBridgeError):
+    """An event could not be handed to a destination."""

@@ -1,0 +1,45 @@
+"""The ``ol-bridge`` command line.
+
+Each subcommand lives in its own module under ``ol_bridge.commands`` and is imported
+only when it runs, so ``ol-bridge --help`` stays fast and a missing optional extra
+breaks only the command that needs it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import click
+
+from ol_bridge import __version__
+
+#: subcommand name -> "module:attribute" of its click command
+_COMMANDS: dict[str, str] = {
+    "demo": "ol_bridge.commands.demo:demo",
+    "convert": "ol_bridge.commands.convert:convert",
+}
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = _COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attribute = target.split(":")
+        command: Any = getattr(importlib.import_module(module_name), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=_LazyGroup)
+@click.version_option(__version__, prog_name="ol-bridge")
+def main() -> None:
+    """Dagster lineage to DataHub and any OpenLineage backend."""
+
+
+if __name__ == "__main__":
+    main()

@@ -37,3 +37,11 @@ class EventValidationError(OlBridgeError):
 
 class DeliveryError(OlBridgeError):
     """An event could not be handed to a destination."""
+
+
+class FacetValueError(OlBridgeError, ValueError):
+    """A custom ol-bridge facet was given a value its JSON Schema forbids.
+
+    Subclasses ``ValueError`` because it is raised from attrs field validators, where
+    ``ValueError`` is the convention callers already catch.
+    """

@@ -1,0 +1,29 @@
+"""Shared pytest fixtures. Keep each fixture small; add yours below."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from ol_bridge.validation import EventValidator
+
+REPO_DIR = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """The project's shared inputs (OL spec, DataHub compat corpus): the repo's sibling
+    ``shared/``, or ``$OL_BRIDGE_SHARED_DIR``."""
+    configured = os.environ.get("OL_BRIDGE_SHARED_DIR")
+    path = Path(configured) if configured else REPO_DIR.parent / "shared"
+    if not (path / "openlineage-spec" / "OpenLineage.json").is_file():
+        pytest.fail(f"{path} is not the shared/ directory; set OL_BRIDGE_SHARED_DIR to it.")
+    return path
+
+
+@pytest.fixture(scope="session")
+def ol_validator(shared_dir: Path) -> EventValidator:
+    """Validates events against shared/openlineage-spec and the repo's schemas/."""
+    return EventValidator(shared_dir / "openlineage-spec", REPO_DIR / "schemas")

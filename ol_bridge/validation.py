@@ -53,18 +53,19 @@ Path_ = tuple[str | int, ...]
 def event_kind(event: Mapping[str, Any]) -> str:
     """Return ``RunEvent``, ``JobEvent`` or ``DatasetEvent``: the definition to check against.
 
-    Mirrors the spec's ``oneOf``: a RunEvent has ``run`` (and ``job``), a JobEvent ``job``
-    but no ``run``, a DatasetEvent ``dataset`` and not ``job`` and ``run`` together. Stricter
-    in one case on purpose: ``eventType`` exists only on run events, so an event with it
-    but no ``run`` is a run event missing its run, not a static JobEvent.
+    Mirrors the spec's ``oneOf``: a RunEvent has ``run`` and ``job``; a DatasetEvent has
+    ``dataset`` and not both ``job`` and ``run``; a JobEvent has ``job`` and no ``run``
+    (with ``dataset`` too it is ambiguous, which :meth:`EventValidator.errors` reports).
+    Stricter in one case on purpose: ``eventType`` exists only on run events, so an event
+    with it is a run event even when ``run`` is missing, not a static JobEvent.
     """
-    if "run" in event or "eventType" in event:
+    if "eventType" in event or ("run" in event and "job" in event):
         return "RunEvent"
+    if "dataset" in event and "job" not in event:
+        return "DatasetEvent"
     if "job" in event:
         return "JobEvent"
-    if "dataset" in event:
-        return "DatasetEvent"
-    # Nothing says which: the common kind's errors (run and job missing) help most.
+    # Neither shape is complete: the common kind's errors (run and job missing) help most.
     return "RunEvent"
 
 
@@ -135,6 +136,11 @@ class EventValidator:
         self._registry = self._registry.crawl()
         self._format_checker = FormatChecker(formats=_FORMATS)
         self._validators: dict[str, Draft202012Validator] = {}
+
+    @property
+    def registry(self) -> Registry[Any]:
+        """Every loaded schema document by ``$id``, for checking a document directly."""
+        return self._registry
 
     def validate(self, event: Mapping[str, Any]) -> None:
         """Raise :class:`EventValidationError` for the first problem found, if any."""

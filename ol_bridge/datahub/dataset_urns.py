@@ -1,0 +1,135 @@
+"""OpenLineage dataset (namespace, name) -> DataHub dataset URN, by DataHub's converter's rules.
+
+The rules (``OpenLineagePlatformResolver`` / ``HdfsPathDataset`` in DataHub's Java converter):
+
+- the platform is the namespace's URI scheme (``postgres://h:5432`` -> ``postgres``), or the
+  namespace itself when it has no scheme (``bigquery``, ``hive``, ``file``); ``awsathena`` and
+  ``sqlserver`` become ``athena`` and ``mssql``;
+- object-store and file paths (``s3``/``s3a``/``s3n``, ``gs``/``gcs``, ``abfs(s)``/``wasb(s)``,
+  ``dbfs``, ``file``) become ``<bucket>/<path>`` (``file`` keeps the leading slash);
+- a ``symlinks`` facet TABLE identifier replaces the name (``hive`` platform, or ``glue`` for
+  AWS Glue ARNs), and the original URN is remembered as an alias within the event;
+- a platform instance, when configured, prefixes the name: ``<instance>.<name>``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from datahub.metadata.urns import DatasetUrn
+
+from ol_bridge.datahub.config import ConverterConfig
+from ol_bridge.datahub.olevent import mapping, text
+
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
+_GLUE_ARN = re.compile(r"(?:arn:)?aws:glue:([^:]+):([^:]+)")
+_PLATFORM_ALIASES = {"awsathena": "athena", "sqlserver": "mssql"}
+_FS_PLATFORMS = {
+    "s3": "s3", "s3a": "s3", "s3n": "s3", "gs": "gcs", "gcs": "gcs", "abfs": "abs",
+    "abfss": "abs", "wasb": "abs", "wasbs": "abs", "dbfs": "dbfs", "file": "file",
+}  # fmt: skip
+_TABLE_PREFIX = "table/"
+
+
+def _connection_key(namespace: str) -> str | None:
+    glue = _GLUE_ARN.search(namespace)
+    if glue:
+        return f"arn:aws:glue:{glue.group(1)}:{glue.group(2)}"
+    return namespace if "://" in namespace else None
+
+
+def _fs_dataset(path_uri: str) -> tuple[str, str]:
+    """(platform, name) of an object-store or file URI, as ``HdfsPathDataset.create`` does."""
+    path_uri = path_uri.rstrip("/")
+    parts = path_uri.split("://")
+    while parts and parts[-1] == "":  # Java's String.split drops trailing empty strings
+        parts.pop()
+    if len(parts) != 2:
+        return "hdfs", path_uri
+    platform = _FS_PLATFORMS.get(parts[0], "hdfs")
+    if platform == "file":
+        return platform, parts[1]
+    return platform, parts[1].removeprefix("/")
+
+
+@functools.lru_cache(maxsize=8192)
+def resolve_dataset_urn(
+    namespace: str, name: str, connection_key: str | None, config: ConverterConfig
+) -> DatasetUrn:
+    """The URN of one (namespace, name) without symlinks; cached, as datasets repeat a lot."""
+    if config.lowercase_dataset_names:
+        namespace, name = namespace.lower(), name.lower()
+    if "://" in namespace or "://" in name:
+        uri = (
+            name
+            if "://" not in namespace
+            else namespace + ("" if namespace.endswith("/") or name.startswith("/") else "/") + name
+        )
+        scheme_match = _SCHEME.match(uri)
+        scheme = scheme_match.group(1) if scheme_match else ""
+        platform = _PLATFORM_ALIASES.get(scheme, scheme)
+        if platform in _FS_PLATFORMS:
+            platform, name = _fs_dataset(uri)
+    else:
+        platform = namespace
+    key = connection_key if connection_key is not None else _connection_key(namespace)
+    if key is not None and config.lowercase_dataset_names:
+        key = key.lower()
+    instance = config.namespace_instances.get(key) if key is not None else None
+    instance = instance or config.dataset_platform_instance
+    if instance:
+        name = f"{instance}.{name}"
+    return DatasetUrn(platform, name, config.env)
+
+
+def _symlink_target(
+    facets: Mapping[str, Any], config: ConverterConfig
+) -> tuple[str, str, str | None] | None:
+    identifiers = mapping(facets.get("symlinks")).get("identifiers")
+    if not config.resolve_symlinks or not isinstance(identifiers, list) or not identifiers:
+        return None
+    target = None
+    for raw in identifiers:  # the last TABLE identifier wins, as in DataHub
+        ident = mapping(raw)
+        namespace, name = text(ident.get("namespace")), text(ident.get("name"))
+        if ident.get("type") != "TABLE" or namespace is None or name is None:
+            continue
+        is_glue = namespace.startswith(("aws:glue:", "arn:aws:glue:"))
+        platform = "glue" if is_glue else config.hive_platform_alias
+        if name.startswith(_TABLE_PREFIX):
+            name = name[len(_TABLE_PREFIX) :].replace("/", ".")
+        target = (platform, name, _connection_key(namespace))
+    return target
+
+
+class DatasetResolver:
+    """Resolves the datasets of one event, remembering symlink aliases as DataHub does.
+
+    DataHub maps a dataset's own URN to its symlink URN once it has seen both, so column lineage
+    that names the file path of a Hive table still points at the table.
+    """
+
+    def __init__(self, config: ConverterConfig) -> None:
+        self.config = config
+        self.aliases: dict[DatasetUrn, DatasetUrn] = {}
+
+    def dataset(self, dataset: Mapping[str, Any]) -> DatasetUrn | None:
+        """URN of an OL dataset object (with facets), or None when namespace/name are missing."""
+        namespace, name = dataset.get("namespace"), dataset.get("name")
+        if not isinstance(namespace, str) or not isinstance(name, str):
+            return None
+        original = resolve_dataset_urn(namespace, name, None, self.config)
+        target = _symlink_target(mapping(dataset.get("facets")), self.config)
+        if target is None:
+            return self.aliases.get(original, original)
+        linked = resolve_dataset_urn(target[0], target[1], target[2], self.config)
+        self.aliases[original] = linked
+        return self.aliases.get(linked, linked)
+
+    def field_dataset(self, namespace: str, name: str) -> DatasetUrn:
+        """URN of a dataset named by a column-lineage input field (no facets, aliases apply)."""
+        urn = resolve_dataset_urn(namespace, name, None, self.config)
+        return self.aliases.get(urn, urn)

@@ -1,0 +1,169 @@
+"""The datasets of one event: their URNs, their aspects, and the DataJob lineage patch."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+from datahub.metadata.schema_classes import (
+    DatasetKeyClass,
+    FineGrainedLineageClass,
+    FineGrainedLineageDownstreamTypeClass,
+    FineGrainedLineageUpstreamTypeClass,
+    StatusClass,
+)
+from datahub.metadata.urns import DataJobUrn, DatasetUrn
+from datahub.specific.datajob import DataJobPatchBuilder
+from datahub.specific.dataset import DatasetPatchBuilder
+
+from ol_bridge.datahub import aspects
+from ol_bridge.datahub.aspects import Proposal
+from ol_bridge.datahub.config import ConverterConfig
+from ol_bridge.datahub.dataset_urns import DatasetResolver, resolve_dataset_urn
+from ol_bridge.datahub.lineage import ColumnEdge, column_edges, schema_metadata
+from ol_bridge.datahub.olevent import java_string, mapping, text
+
+_DAGSTER_ASSET_KEYS = ("codeLocation", "groupName")
+
+
+@attrs.frozen
+class PlannedDataset:
+    """One input or output with its resolved URN."""
+
+    urn: DatasetUrn
+    raw: Mapping[str, Any]
+    is_output: bool
+
+
+@attrs.frozen
+class DatasetPlan:
+    """Inputs and outputs of an event, each sorted by URN and de-duplicated, as DataHub does."""
+
+    inputs: tuple[PlannedDataset, ...]
+    outputs: tuple[PlannedDataset, ...]
+    resolver: DatasetResolver
+
+    @property
+    def input_urns(self) -> list[DatasetUrn]:
+        return [d.urn for d in self.inputs]
+
+    @property
+    def output_urns(self) -> list[DatasetUrn]:
+        return [d.urn for d in self.outputs]
+
+
+def _planned(raw: object, resolver: DatasetResolver, *, is_output: bool) -> PlannedDataset | None:
+    dataset = mapping(raw)
+    urn = resolver.dataset(dataset)
+    return None if urn is None else PlannedDataset(urn, dataset, is_output)
+
+
+def _unique_sorted(items: list[PlannedDataset | None]) -> tuple[PlannedDataset, ...]:
+    seen: dict[str, PlannedDataset] = {}
+    for item in items:
+        if item is not None:
+            seen.setdefault(str(item.urn), item)  # the first one wins, like Java's TreeSet
+    return tuple(seen[k] for k in sorted(seen))
+
+
+def plan_datasets(data: Mapping[str, Any], config: ConverterConfig) -> DatasetPlan:
+    """Resolve the URNs of an event's inputs, then outputs (aliases build up in that order)."""
+    resolver = DatasetResolver(config)
+    raw_inputs, raw_outputs = data.get("inputs"), data.get("outputs")
+    inputs = [
+        _planned(d, resolver, is_output=False)
+        for d in (raw_inputs if isinstance(raw_inputs, list) else ())
+    ]
+    outputs = [
+        _planned(d, resolver, is_output=True)
+        for d in (raw_outputs if isinstance(raw_outputs, list) else ())
+    ]
+    return DatasetPlan(_unique_sorted(inputs), _unique_sorted(outputs), resolver)
+
+
+def _schema_platform(raw: Mapping[str, Any], config: ConverterConfig) -> str:
+    # DataHub takes the schema's platform from the dataset's own namespace, not its symlink.
+    urn = resolve_dataset_urn(str(raw.get("namespace")), str(raw.get("name")), None, config)
+    return str(urn.get_data_platform_urn())
+
+
+def _extras(dataset: PlannedDataset) -> list[Proposal]:
+    """Dataset facets DataHub's converter drops: documentation, ownership, tags, Dagster asset."""
+    facets = mapping(dataset.raw.get("facets"))
+    builder = DatasetPatchBuilder(str(dataset.urn))
+    description = text(mapping(facets.get("documentation")).get("description"))
+    if description:
+        builder.set_description(description)
+    asset = mapping(facets.get("dagster_asset"))
+    if text(asset.get("assetUrl")):
+        builder.set_external_url(asset["assetUrl"])
+    if isinstance(asset.get("assetKey"), list):
+        builder.add_custom_property(
+            "dagsterAssetKey", "/".join(java_string(p) for p in asset["assetKey"])
+        )
+    for key in _DAGSTER_ASSET_KEYS:
+        if text(asset.get(key)):
+            builder.add_custom_property(f"dagster{key[0].upper()}{key[1:]}", asset[key])
+    for owner in aspects.owners(mapping(facets.get("ownership"))):
+        builder.add_owner(owner)
+    for tag in aspects.facet_tags(mapping(facets.get("tags"))):
+        builder.add_tag(tag)
+    return list(builder.build())
+
+
+def dataset_proposals(
+    plan: DatasetPlan, config: ConverterConfig, millis: int | None
+) -> list[Proposal]:
+    """Per dataset, inputs then outputs: key + status, schema, operation (outputs), extras."""
+    out: list[Proposal] = []
+    for dataset in (*plan.inputs, *plan.outputs):
+        urn = dataset.urn
+        facets = mapping(dataset.raw.get("facets"))
+        items: list[Any] = []
+        if config.materialize_datasets:
+            key = DatasetKeyClass(
+                platform=str(urn.get_data_platform_urn()), name=urn.name, origin=urn.env
+            )
+            items += [key, StatusClass(removed=False)]
+        if config.include_schema_metadata:
+            items.append(schema_metadata(facets, _schema_platform(dataset.raw, config)))
+        if dataset.is_output and millis is not None:
+            items.append(aspects.operation(dataset.raw, millis))
+        out += aspects.upserts(urn, items)
+        out += _extras(dataset)
+    return out
+
+
+def _column_edges(plan: DatasetPlan, sql: str | None, config: ConverterConfig) -> list[ColumnEdge]:
+    if not config.capture_column_lineage:
+        return []
+    edges: list[ColumnEdge] = []
+    for dataset in (*plan.inputs, *plan.outputs):
+        edges += column_edges(dataset.urn, mapping(dataset.raw.get("facets")), plan.resolver, sql)
+    return edges
+
+
+def job_lineage_patch(
+    job: DataJobUrn, plan: DatasetPlan, millis: int, sql: str | None, config: ConverterConfig
+) -> list[Proposal]:
+    """``dataJobInputOutput`` PATCH: dataset edges and column lineage are added, never reset."""
+    if not plan.inputs and not plan.outputs:
+        return []  # an empty patch would change nothing; DataHub skips it too
+    builder = DataJobPatchBuilder(str(job))
+    for dataset in plan.inputs:
+        builder.add_input_dataset(aspects.edge(dataset.urn, millis))
+    for dataset in plan.outputs:
+        builder.add_output_dataset(aspects.edge(dataset.urn, millis))
+    for column in _column_edges(plan, sql, config):
+        builder.add_fine_grained_lineage(
+            FineGrainedLineageClass(
+                upstreamType=FineGrainedLineageUpstreamTypeClass.FIELD_SET,
+                downstreamType=FineGrainedLineageDownstreamTypeClass.FIELD,
+                upstreams=[str(column.upstream)],
+                downstreams=[str(column.downstream)],
+                transformOperation=column.transform,
+                confidenceScore=0.5,
+            )
+        )
+    return list(builder.build())

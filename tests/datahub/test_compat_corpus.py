@@ -1,0 +1,214 @@
+"""Parity with DataHub's own OpenLineage converter over its compatibility corpus.
+
+Every input of ``shared/datahub-ol-compat/input`` is converted and compared with the MCPs
+DataHub's Java converter produced for it (``golden/``): the same entity URNs, the same aspects
+(name and change type, in the same order) and the same aspect contents. The only differences
+accepted are the ones listed below, each documented in ``docs/datahub-mapping.md``; anything
+else fails the test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ol_bridge.datahub import Proposal, convert_event
+from ol_bridge.errors import ConversionError
+
+
+def shared_dir() -> Path:
+    """Shared inputs: ``$OL_BRIDGE_SHARED_DIR``, else the repo's sibling ``shared``."""
+    override = os.environ.get("OL_BRIDGE_SHARED_DIR")
+    return Path(override) if override else Path(__file__).resolve().parents[2].parent / "shared"
+
+
+CORPUS = shared_dir() / "datahub-ol-compat"
+WALL_CLOCK = "<WALL_CLOCK>"
+
+# --- documented differences (docs/datahub-mapping.md, "Deliberate differences") -------------
+#: Aspects we add: (entity type, aspect name, change type).
+EXTRA_ASPECTS = {("dataJob", "subTypes", "UPSERT")}
+#: Fields acryl-datahub's aspect classes always serialize with their schema default; DataHub
+#: fills the same default when the field is absent, so present-with-default == absent.
+DEFAULT_FIELDS: dict[str, dict[str, Any]] = {
+    "dataProcessInstanceRunEvent": {
+        "partitionSpec": {"partition": "FULL_TABLE_SNAPSHOT", "type": "FULL_TABLE"}
+    },
+    "operation": {"partitionSpec": {"partition": "FULL_TABLE_SNAPSHOT", "type": "FULL_TABLE"}},
+    "dataProcessInstanceProperties": {"customProperties": {}},
+    "schemaMetadata": {
+        "created": {"time": 0, "actor": "urn:li:corpuser:unknown"},
+        "lastModified": {"time": 0, "actor": "urn:li:corpuser:unknown"},
+    },
+}
+SCHEMA_FIELD_DEFAULTS = {"nullable": False, "recursive": False, "isPartOfKey": False}
+#: Schema field members we add: the schema facet's field description (DataHub drops it).
+EXTRA_SCHEMA_FIELD_KEYS = {"description"}
+#: Custom properties holding JSON text: compared as JSON (DataHub's text follows the iteration
+#: order of a Java HashMap, ours the order of the event).
+JSON_PROPERTIES = {("dataFlowInfo", "spark.logicalPlan")}
+#: acryl-datahub's typed URNs percent-encode these characters inside a schemaField's field path.
+URN_ENCODED = {"%28": "(", "%29": ")", "%2C": ","}
+
+
+def corpus_pairs() -> list[tuple[str, Path, Path]]:
+    pairs = []
+    for golden in sorted((CORPUS / "golden").glob("*/*.json")):
+        event = CORPUS / "input" / golden.parent.name / golden.name
+        pairs.append((f"{golden.parent.name}/{golden.stem}", event, golden))
+    return pairs
+
+
+def wire(proposal: Proposal) -> dict[str, Any]:
+    """A proposal as GMS receives it (the golden files' format)."""
+    mcp = proposal.make_mcp() if hasattr(proposal, "make_mcp") else proposal
+    assert mcp.aspect is not None
+    return {
+        "entityType": mcp.entityType,
+        "entityUrn": mcp.entityUrn,
+        "aspectName": mcp.aspectName,
+        "changeType": mcp.changeType,
+        "aspect": json.loads(mcp.aspect.value),
+    }
+
+
+def matches(golden: Any, ours: Any) -> bool:
+    """Exact equality, except that ``<WALL_CLOCK>`` in the golden matches any integer."""
+    if golden == WALL_CLOCK:
+        return isinstance(ours, int)
+    if isinstance(golden, dict) and isinstance(ours, dict):
+        return golden.keys() == ours.keys() and all(matches(golden[k], ours[k]) for k in golden)
+    if isinstance(golden, list) and isinstance(ours, list):
+        return len(golden) == len(ours) and all(
+            matches(g, o) for g, o in zip(golden, ours, strict=True)
+        )
+    return bool(golden == ours)
+
+
+def _decode(path: str) -> str:
+    for code, char in URN_ENCODED.items():
+        path = path.replace(code, char)
+    return path
+
+
+def normalize_ours(name: str, aspect: Any, golden: Any, parent_run: str | None) -> Any:
+    """Apply the documented differences to our aspect; everything else is left to compare."""
+    if isinstance(aspect, list):  # a JSON patch: order of operations is irrelevant
+        return sorted(
+            ({**op, "path": _decode(op["path"])} for op in aspect), key=lambda op: op["path"]
+        )
+    if isinstance(aspect, dict) and "patch" in aspect:
+        return {**aspect, "patch": sorted(aspect["patch"], key=lambda op: op["path"])}
+    aspect = dict(aspect)
+    for field, default in DEFAULT_FIELDS.get(name, {}).items():
+        if field not in golden and aspect.get(field) == default:
+            del aspect[field]
+    if name == "schemaMetadata" and len(aspect["fields"]) == len(golden["fields"]):
+        aspect["fields"] = [
+            {
+                k: v
+                for k, v in f.items()
+                if not (k in SCHEMA_FIELD_DEFAULTS and v == SCHEMA_FIELD_DEFAULTS[k])
+                and not (k in EXTRA_SCHEMA_FIELD_KEYS and k not in g)
+            }
+            for f, g in zip(aspect["fields"], golden["fields"], strict=True)
+        ]
+    if name == "dataProcessInstanceRelationships" and "parentInstance" not in golden:
+        assert aspect.pop("parentInstance", None) == (
+            f"urn:li:dataProcessInstance:{parent_run}" if parent_run else None
+        )
+    for aspect_name, key in JSON_PROPERTIES:
+        props = aspect.get("customProperties", {})
+        if aspect_name == name and key in props:
+            props = dict(props)
+            props[key] = json.loads(props[key])
+            aspect["customProperties"] = props
+    return aspect
+
+
+def normalize_golden(name: str, aspect: Any) -> Any:
+    if isinstance(aspect, list):
+        return sorted(aspect, key=lambda op: op["path"])
+    if isinstance(aspect, dict) and "patch" in aspect:
+        return {**aspect, "patch": sorted(aspect["patch"], key=lambda op: op["path"])}
+    for aspect_name, key in JSON_PROPERTIES:
+        props = aspect.get("customProperties", {})
+        if aspect_name == name and key in props:
+            aspect = {**aspect, "customProperties": {**props, key: json.loads(props[key])}}
+    return aspect
+
+
+@pytest.mark.parametrize(
+    ("case", "event_path", "golden_path"),
+    corpus_pairs(),
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_matches_datahub_golden(
+    case: str,
+    event_path: Path,
+    golden_path: Path,
+    parity_report: Any,
+    record_property: Any,
+) -> None:
+    event = json.loads(event_path.read_text())
+    golden = json.loads(golden_path.read_text())
+    ours = [
+        m
+        for m in map(wire, convert_event(event))
+        if (m["entityType"], m["aspectName"], m["changeType"]) not in EXTRA_ASPECTS
+    ]
+    parent_run = event["run"].get("facets", {}).get("parent", {}).get("run", {}).get("runId")
+
+    golden_urns = {m["entityUrn"] for m in golden}
+    our_urns = {m["entityUrn"] for m in ours}
+    keys = [(m["entityUrn"], m["aspectName"], m["changeType"]) for m in golden]
+    our_keys = [(m["entityUrn"], m["aspectName"], m["changeType"]) for m in ours]
+    mismatches = []
+    for g, o in zip(golden, ours, strict=False):
+        if (g["entityUrn"], g["aspectName"], g["changeType"]) != (
+            o["entityUrn"],
+            o["aspectName"],
+            o["changeType"],
+        ):
+            continue
+        want = normalize_golden(g["aspectName"], g["aspect"])
+        got = normalize_ours(g["aspectName"], o["aspect"], g["aspect"], parent_run)
+        if not matches(want, got):
+            mismatches.append((g["entityUrn"], g["aspectName"], want, got))
+
+    row = parity_report.row(case.split("/", maxsplit=1)[0])
+    row.events += 1
+    row.golden_urns += len(golden_urns)
+    row.matched_urns += len(golden_urns & our_urns)
+    row.extra_urns += len(our_urns - golden_urns)
+    row.golden_aspects += len(golden)
+    same_keys = (
+        sum(1 for g, o in zip(keys, our_keys, strict=True) if g == o)
+        if len(keys) == len(our_keys)
+        else 0
+    )
+    row.matched_aspects += same_keys - len(mismatches)
+    record_property("urn_parity", f"{len(golden_urns & our_urns)}/{len(golden_urns | our_urns)}")
+
+    assert our_urns == golden_urns
+    assert our_keys == keys, Counter(keys) - Counter(our_keys)
+    assert not mismatches, mismatches[0]
+
+
+def test_corpus_is_complete() -> None:
+    """All 69 pairs are found, so a moved corpus cannot pass by converting nothing."""
+    assert CORPUS.is_dir(), f"{CORPUS} not found; set OL_BRIDGE_SHARED_DIR to the shared folder"
+    assert len(corpus_pairs()) == 69
+
+
+def test_simple_run_event_is_rejected() -> None:
+    event = json.loads(
+        (CORPUS / "input" / "simple_run_event" / "simple_run_event.json").read_text()
+    )
+    with pytest.raises(ConversionError, match=r"run\.runId='run_id' is not a UUID"):
+        convert_event(event)

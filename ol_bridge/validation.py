@@ -302,8 +302,12 @@ def _describe(error: ValidationError) -> Iterator[tuple[Path_, str]]:
         yield (), f"must be of type {expected}, got {_type(value)}"
     elif kind == "enum":
         yield (), f"must be one of {', '.join(map(str, expected))}, got {_short(value)}"
-    elif kind == "minLength" and expected == 1:
+    elif kind in ("minLength", "minItems") and expected == 1:
         yield (), "must not be empty"
+    elif kind == "minimum":
+        yield (), f"must be >= {expected}, got {_short(value)}"
+    elif kind == "pattern":
+        yield (), f"must match the pattern {expected}, got {_short(value)}"
     else:
         message = error.message if len(error.message) <= 200 else error.message[:200] + "..."
         yield (), f"is invalid: {message}"

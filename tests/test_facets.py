@@ -262,7 +262,7 @@ def test_schema_and_class_agree(cls: type[BaseFacet]) -> None:
             DAGSTER_RUN_FACET,
             {"attempt": 0},
             "run.facets.dagster_run.attempt",
-            "is invalid: 0 is less than the minimum of 1",
+            "must be >= 1, got 0",
         ),
         (
             DAGSTER_RUN_FACET,
@@ -280,13 +280,13 @@ def test_schema_and_class_agree(cls: type[BaseFacet]) -> None:
             DAGSTER_JOB_FACET,
             {"jobUrl": "nope"},
             "job.facets.dagster_job.jobUrl",
-            "is invalid: 'nope' does not match '^https?://\\\\S+$'",
+            "must match the pattern ^https?://\\S+$, got 'nope'",
         ),
         (
             DAGSTER_ASSET_FACET,
             {"assetKey": []},
             "outputs[0].facets.dagster_asset.assetKey",
-            "is invalid: [] should be non-empty",
+            "must not be empty",
         ),
         (
             DAGSTER_ASSET_FACET,

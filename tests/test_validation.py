@@ -565,3 +565,37 @@ def test_broken_custom_schema_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         EventValidator(schema_dir=tmp_path)
     assert str(caught.value).startswith(f"cannot read JSON Schema {tmp_path / 'Broken.json'}: ")
+
+
+SQL_URL = "https://openlineage.io/spec/facets/1-1-0/SQLJobFacet.json#/$defs/SQLJobFacet"
+ASSET_URL = (
+    "https://raw.githubusercontent.com/ol-bridge/ol-bridge/main/schemas/DagsterAssetFacet.json"
+    "#/$defs/DagsterAssetFacet"
+)
+ASSET_FACET = {"_producer": PRODUCER, "_schemaURL": ASSET_URL}
+
+
+def test_static_events_have_their_facets_checked(ol_validator: EventValidator) -> None:
+    job_event = {
+        **BASE,
+        "job": {**JOB, "facets": {"sql": {"_producer": PRODUCER, "_schemaURL": SQL_URL}}},
+        "outputs": [{**DATASET, "facets": {"dagster_asset": {**ASSET_FACET, "assetKey": "x"}}}],
+    }
+    dataset_event = {
+        **BASE,
+        "dataset": {**DATASET, "facets": {"dagster_asset": {**ASSET_FACET, "assetKey": []}}},
+    }
+    asset = f"(facet schema {ASSET_URL})"
+    assert _problems(ol_validator, job_event) == [
+        ("job.facets.sql.query", f"job.facets.sql.query is required but missing ({SQL})"),
+        (
+            "outputs[0].facets.dagster_asset.assetKey",
+            f"outputs[0].facets.dagster_asset.assetKey must be of type array, got string {asset}",
+        ),
+    ]
+    assert _problems(ol_validator, dataset_event) == [
+        (
+            "dataset.facets.dagster_asset.assetKey",
+            f"dataset.facets.dagster_asset.assetKey must not be empty {asset}",
+        )
+    ]

@@ -45,3 +45,11 @@ class FacetValueError(OlBridgeError, ValueError):
     Subclasses ``ValueError`` because it is raised from attrs field validators, where
     ``ValueError`` is the convention callers already catch.
     """
+
+
+class LitePatchError(DeliveryError):
+    """A PATCH proposal cannot be applied to the aspect stored in DataHub Lite."""
+
+
+class EventInputError(OlBridgeError):
+    """A file or stream given to ``ol-bridge convert`` does not hold OpenLineage events."""

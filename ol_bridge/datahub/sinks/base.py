@@ -1,0 +1,31 @@
+"""The one small protocol every sink implements."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from datahub.emitter.mcp import MetadataChangeProposalWrapper
+from datahub.metadata.schema_classes import MetadataChangeProposalClass
+
+#: A proposal as the converter produces it: a typed wrapper for UPSERTs, or a raw
+#: proposal whose aspect is a JSON patch (DataHub's PATCH change type cannot be
+#: expressed with a typed aspect).
+Mcp = MetadataChangeProposalWrapper | MetadataChangeProposalClass
+
+
+@runtime_checkable
+class MetadataSink(Protocol):
+    """Writes DataHub metadata change proposals somewhere.
+
+    ``write`` hands a batch over; when it returns without raising, the batch is either
+    stored or queued in the sink; ``flush`` blocks until queued proposals are stored
+    (or raises :class:`~ol_bridge.errors.DeliveryError`); ``close`` flushes and frees
+    connections. Sinks are not thread-safe.
+    """
+
+    def write(self, mcps: Sequence[Mcp]) -> None: ...
+
+    def flush(self) -> None: ...
+
+    def close(self) -> None: ...

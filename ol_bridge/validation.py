@@ -25,7 +25,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker, ValidationError
+from jsonschema import Draft202012Validator, FormatChecker, SchemaError, ValidationError
 from jsonschema.exceptions import best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
@@ -121,9 +121,22 @@ class EventValidator:
         #: official facet documents by file name, e.g. ``ParentRunFacet.json``
         self._official = {path.name: _load_json(path) for path in facet_files}
         #: custom facet documents by ``$id``
-        self._custom = {doc["$id"]: doc for doc in map(_load_json, custom_files)}
-        for document in self._custom.values():
-            Draft202012Validator.check_schema(document)
+        custom = [(path, _load_json(path)) for path in custom_files]
+        for path, document in custom:
+            try:
+                Draft202012Validator.check_schema(document)
+            except SchemaError as exc:
+                raise ConfigError(
+                    f"{path} is not a valid JSON Schema (draft 2020-12): {exc.message}; fix it."
+                ) from exc
+        self._custom = {document["$id"]: document for _, document in custom}
+        if len(self._custom) != len(custom):
+            raise ConfigError(f"two schemas in {schema_dir} share an $id; give each its own.")
+        #: facet definitions of each document, by ``$id``
+        self._facet_defs = {
+            doc["$id"]: _facet_def_names(doc)
+            for doc in (*self._official.values(), *self._custom.values())
+        }
         #: facet definition name -> document, for pre-1.0 URLs into OpenLineage.json
         self._by_def_name = {
             name: doc for doc in self._official.values() for name in _facet_def_names(doc)
@@ -193,7 +206,7 @@ class EventValidator:
         if document is None:
             return None
         doc_id = document["$id"]
-        if def_match and def_match["name"] in _facet_def_names(document):
+        if def_match and def_match["name"] in self._facet_defs[doc_id]:
             return f"{doc_id}#/$defs/{def_match['name']}"
         prop = document.get("properties", {}).get(facet_key)
         if prop is None:
@@ -299,7 +312,8 @@ def _describe(error: ValidationError) -> Iterator[tuple[Path_, str]]:
     elif kind == "format":
         yield (), f"must be {_FORMAT_HINTS.get(expected, expected)}, got {_short(value)}"
     elif kind == "type":
-        yield (), f"must be of type {expected}, got {_type(value)}"
+        types = " or ".join(expected) if isinstance(expected, list) else expected
+        yield (), f"must be of type {types}, got {_type(value)}"
     elif kind == "enum":
         yield (), f"must be one of {', '.join(map(str, expected))}, got {_short(value)}"
     elif kind in ("minLength", "minItems") and expected == 1:

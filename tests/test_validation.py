@@ -599,3 +599,13 @@ def test_static_events_have_their_facets_checked(ol_validator: EventValidator) -
             f"dataset.facets.dagster_asset.assetKey must not be empty {asset}",
         )
     ]
+
+
+def test_invalid_custom_schema_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "Bad.json").write_text('{"$id": "https://example.com/Bad.json", "type": 3}')
+    with pytest.raises(ConfigError) as caught:
+        EventValidator(schema_dir=tmp_path)
+    assert str(caught.value) == (
+        f"{tmp_path / 'Bad.json'} is not a valid JSON Schema (draft 2020-12): "
+        "3 is not valid under any of the given schemas; fix it."
+    )

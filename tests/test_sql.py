@@ -158,6 +158,41 @@ def test_insert_with_leading_cte_does_not_take_the_cte_for_a_table() -> None:
     assert columns(lineage) == {"id": ((c("public.events", "id"),), IDENTITY)}
 
 
+def test_select_into_creates_its_table() -> None:
+    lineage = extract_sql_lineage("SELECT TOP 10 a INTO new_t FROM dbo.old_t", dialect="tsql")
+    assert lineage.inputs == (t("dbo.old_t"),)
+    assert lineage.outputs == (t("new_t"),)
+    assert lineage.column_lineage == (
+        ColumnLineageEntry(
+            "a", (c("dbo.old_t", "a"),), IDENTITY, description="a", output_table=t("new_t")
+        ),
+    )
+
+
+def test_spark_insert_overwrite_and_parenthesised_ctas() -> None:
+    spark = extract_sql_lineage("INSERT OVERWRITE TABLE db.t SELECT a FROM db.s", dialect="spark")
+    assert (spark.inputs, spark.outputs) == ((t("db.s"),), (t("db.t"),))
+    assert columns(spark) == {"a": ((c("db.s", "a"),), IDENTITY)}
+    snow = extract_sql_lineage(
+        "CREATE OR REPLACE TABLE x AS (SELECT a FROM y)", dialect="snowflake"
+    )
+    assert (snow.inputs, snow.outputs) == ((t("Y"),), (t("X"),))
+    assert columns(snow) == {"A": ((c("Y", "A"),), IDENTITY)}
+
+
+def test_table_functions_and_recursive_ctes_are_not_tables() -> None:
+    parquet = extract_sql_lineage(
+        "SELECT * FROM read_parquet('s3://b/x.parquet')", dialect="duckdb"
+    )
+    assert (parquet.inputs, parquet.column_lineage) == ((), ())
+    recursive = extract_sql_lineage(
+        "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 5)"
+        " SELECT n FROM r",
+        dialect="postgres",
+    )
+    assert (recursive.inputs, recursive.column_lineage) == ((), ())
+
+
 def test_insert_values_has_an_output_and_no_inputs() -> None:
     lineage = extract_sql_lineage("INSERT INTO t (a) VALUES (1), (2)", dialect="mysql")
     assert lineage == SqlLineage(inputs=(), outputs=(t("t"),), column_lineage=(), dialect="mysql")

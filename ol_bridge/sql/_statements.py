@@ -64,7 +64,7 @@ def statement_lineage(statement: exp.Expr, options: QualifyOptions) -> Statement
         return None
     statement = _qualify(statement, options)
     if isinstance(statement, exp.Query):
-        return _query_lineage(statement, None, [], options.dialect)
+        return _query_lineage(statement, _select_into(statement), [], options.dialect)
     if isinstance(statement, exp.Merge):
         return _merge_lineage(statement, options)
     if isinstance(statement, (exp.Update, exp.Delete)):
@@ -140,6 +140,13 @@ def _target(statement: exp.Expr) -> tuple[exp.Table | None, list[str]]:
     if isinstance(target, exp.Table) and is_physical_table(target):
         return target, columns
     return None, columns
+
+
+def _select_into(query: exp.Query) -> TableRef | None:
+    """The table of ``SELECT ... INTO t`` (SQL Server, Postgres), which creates ``t``."""
+    into = query.args.get("into")
+    target = into.this if isinstance(into, exp.Into) else None
+    return table_ref(target) if isinstance(target, exp.Table) else None
 
 
 def _unwrap(query: exp.Expr) -> exp.Expr:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -108,6 +109,12 @@ class ColumnEdge:
     transform: str
 
 
+@functools.lru_cache(maxsize=16384)
+def _field_urn(dataset: DatasetUrn, field: str) -> SchemaFieldUrn:
+    # Building a SchemaFieldUrn re-parses its dataset URN; columns repeat on every event.
+    return SchemaFieldUrn(dataset, field)
+
+
 def _is_indirect_only(transformations: list[Any]) -> bool:
     kinds = [str(mapping(t).get("type", "")).upper() for t in transformations]
     return bool(kinds) and all(k == "INDIRECT" for k in kinds)
@@ -131,7 +138,7 @@ def column_edges(
     sql = sql if sql and sql.strip() else None
     edges: list[ColumnEdge] = []
     for column, spec in fields.items():
-        downstream = SchemaFieldUrn(dataset_urn, column)
+        downstream = _field_urn(dataset_urn, column)
         input_fields = mapping(spec).get("inputFields")
         for raw in input_fields if isinstance(input_fields, list) else ():
             item = mapping(raw)
@@ -146,6 +153,6 @@ def column_edges(
             transform = ",".join(sorted(ops, key=str.lower))
             if sql is not None:
                 transform = f"-- {transform}\n{sql}" if transform else sql
-            upstream = SchemaFieldUrn(resolver.field_dataset(namespace, name), str(field))
+            upstream = _field_urn(resolver.field_dataset(namespace, name), str(field))
             edges.append(ColumnEdge(upstream, downstream, transform or "TRANSFORM"))
     return edges

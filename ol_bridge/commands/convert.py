@@ -1,0 +1,191 @@
+"""``ol-bridge convert``: OpenLineage events from files -> DataHub metadata.
+
+Without ``--sink`` the proposals are printed (or written to ``--output``) as one JSON
+array in DataHub's metadata file format, which ``datahub ingest`` reads with a ``file``
+source. With ``--sink`` they go to DataHub Lite, GMS over REST, or a metadata file,
+through the same sinks as the ``datahub`` transport.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import click
+
+from ol_bridge.datahub.sinks.base import Mcp
+from ol_bridge.datahub.sinks.file import dumps_metadata_file
+from ol_bridge.datahub.transport import DatahubConfig, batched, open_sink
+from ol_bridge.errors import (
+    ConfigError,
+    ConversionError,
+    DeliveryError,
+    EventInputError,
+    EventValidationError,
+)
+
+
+@attrs.frozen
+class SourcedEvent:
+    """An event and where it came from, for error messages (``file:line`` or ``file[i]``)."""
+
+    location: str
+    event: dict[str, Any]
+
+
+def parse_events(text: str, source: str) -> list[SourcedEvent]:
+    """Events in ``text``: one JSON object, a JSON array of objects, or JSON Lines (pure).
+
+    Raises :class:`EventInputError` naming ``source`` and the line or item at fault.
+    """
+    if not text.strip():
+        raise EventInputError(f"{source}: empty input; expected OpenLineage events as JSON.")
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as whole_error:
+        return _parse_json_lines(text, source, whole_error)
+    if isinstance(document, dict):
+        return [SourcedEvent(source, document)]
+    if isinstance(document, list):
+        events = []
+        for index, item in enumerate(document):
+            if not isinstance(item, dict):
+                raise EventInputError(
+                    f"{source}[{index}]: expected an OpenLineage event (a JSON object), "
+                    f"found {type(item).__name__}."
+                )
+            events.append(SourcedEvent(f"{source}[{index}]", item))
+        return events
+    raise EventInputError(
+        f"{source}: expected a JSON object, an array of objects or JSON Lines, "
+        f"found a JSON {type(document).__name__}."
+    )
+
+
+def _parse_json_lines(
+    text: str, source: str, whole_error: json.JSONDecodeError
+) -> list[SourcedEvent]:
+    lines = [(number, line) for number, line in enumerate(text.splitlines(), 1) if line.strip()]
+    events = []
+    for number, line in lines:
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as line_error:
+            # When the first line is not a JSON document by itself the input is most
+            # likely one (pretty-printed) document, so that document's error is the
+            # useful one.
+            first = number == lines[0][0]
+            error = whole_error if first else line_error
+            at = whole_error.lineno if first else number
+            raise EventInputError(
+                f"{source}:{at}: invalid JSON ({error.msg}, column {error.colno}); "
+                "expected a JSON object, an array of objects or one object per line."
+            ) from None
+        if not isinstance(item, dict):
+            raise EventInputError(
+                f"{source}:{number}: expected an OpenLineage event (a JSON object), "
+                f"found {type(item).__name__}."
+            )
+        events.append(SourcedEvent(f"{source}:{number}", item))
+    return events
+
+
+def _read_sources(paths: Sequence[str]) -> Iterator[SourcedEvent]:
+    for path in paths:
+        if path == "-":
+            yield from parse_events(sys.stdin.read(), "<stdin>")
+            continue
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise EventInputError(f"{path}: cannot read: {error}") from error
+        yield from parse_events(text, path)
+
+
+def convert_sourced(events: Sequence[SourcedEvent], config: DatahubConfig) -> list[Mcp]:
+    """Convert every event, naming the event at fault if one cannot be converted."""
+    from ol_bridge.datahub.converter import convert_event  # noqa: PLC0415  (heavy; on use)
+
+    converter_config = config.converter_config()
+    mcps: list[Mcp] = []
+    for sourced in events:
+        try:
+            mcps.extend(convert_event(sourced.event, converter_config))
+        except (ConversionError, EventValidationError) as error:
+            raise EventInputError(f"{sourced.location}: cannot convert: {error}") from error
+    return mcps
+
+
+@click.command("convert")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option(
+    "--sink",
+    type=click.Choice(["lite", "rest", "file"]),
+    default=None,
+    help="Send the proposals here instead of printing them.",
+)
+@click.option("--server", default=None, help="GMS address for --sink rest [env DATAHUB_GMS_URL].")
+@click.option("--token", default=None, help="GMS token for --sink rest [env DATAHUB_GMS_TOKEN].")
+@click.option(
+    "--lite-path",
+    default=None,
+    help="DataHub Lite file for --sink lite [default $OL_BRIDGE_HOME/datahub-lite.duckdb "
+    "or ./.ol-bridge/datahub-lite.duckdb].",
+)
+@click.option(
+    "--output",
+    "-o",
+    default=None,
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write the JSON array here instead of stdout (required with --sink file).",
+)
+def convert(
+    *,
+    paths: tuple[str, ...],
+    sink: str | None,
+    server: str | None,
+    token: str | None,
+    lite_path: str | None,
+    output: str | None,
+) -> None:
+    """Convert OpenLineage events (JSON object, JSON array or JSON Lines; - for stdin)
+    into DataHub metadata change proposals."""
+    if sink == "file" and output is None:
+        raise click.UsageError("--sink file needs --output FILE (the metadata file to write).")
+    try:
+        params: dict[str, Any] = {"sink": sink or "lite", "server": server, "token": token}
+        params.update(lite_path=lite_path, file_path=output)
+        config = DatahubConfig.from_dict(params)
+        events = list(_read_sources(paths))
+        mcps = convert_sourced(events, config)
+        if sink is None:
+            _print(mcps, output)
+            return
+        target = open_sink(config)
+        try:
+            for chunk in batched(mcps, config.batch_size):
+                target.write(chunk)
+            target.flush()
+        finally:
+            target.close()
+    except (EventInputError, ConfigError, DeliveryError) as error:
+        raise click.ClickException(str(error)) from error
+    where = {"lite": config.lite_path, "rest": config.server, "file": config.file_path}[sink]
+    click.echo(
+        f"Wrote {len(mcps)} proposals from {len(events)} events to {sink}: {where}", err=True
+    )
+
+
+def _print(mcps: Sequence[Mcp], output: str | None) -> None:
+    text = dumps_metadata_file(mcps)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise DeliveryError(f"Cannot write {output}: {error}") from error

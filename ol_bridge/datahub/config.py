@@ -40,6 +40,9 @@ def _check_env(_inst: object, _attr: attrs.Attribute[str], value: str) -> None:
         )
 
 
+_BOOL = attrs.validators.instance_of(bool)
+
+
 @attrs.frozen(cache_hash=True)
 class ConverterConfig:
     """How OpenLineage events become DataHub metadata. All fields are keyword arguments."""
@@ -57,15 +60,15 @@ class ConverterConfig:
         default=(), converter=_to_pairs, kw_only=True
     )
     #: Lower-case namespace and name before building dataset URNs.
-    lowercase_dataset_names: bool = attrs.field(default=False, kw_only=True)
+    lowercase_dataset_names: bool = attrs.field(default=False, validator=_BOOL, kw_only=True)
     #: Emit ``datasetKey`` + ``status`` for every input and output, so datasets exist in DataHub.
-    materialize_datasets: bool = attrs.field(default=True, kw_only=True)
+    materialize_datasets: bool = attrs.field(default=True, validator=_BOOL, kw_only=True)
     #: Emit ``schemaMetadata`` from the OL ``schema`` facet.
-    include_schema_metadata: bool = attrs.field(default=True, kw_only=True)
+    include_schema_metadata: bool = attrs.field(default=True, validator=_BOOL, kw_only=True)
     #: Turn the ``columnLineage`` facet into fine-grained lineage.
-    capture_column_lineage: bool = attrs.field(default=True, kw_only=True)
+    capture_column_lineage: bool = attrs.field(default=True, validator=_BOOL, kw_only=True)
     #: Keep input fields whose only transformations are INDIRECT (joins, filters, group by).
-    include_indirect_column_lineage: bool = attrs.field(default=True, kw_only=True)
+    include_indirect_column_lineage: bool = attrs.field(default=True, validator=_BOOL, kw_only=True)
     #: DataFlow orchestrator, overriding the one derived from the event.
     orchestrator: str | None = attrs.field(default=None, kw_only=True)
     #: DataFlow id for every job, overriding the first dot-separated part of the job name.
@@ -73,9 +76,9 @@ class ConverterConfig:
     #: Platform that ``symlinks`` TABLE identifiers (other than AWS Glue) resolve to.
     hive_platform_alias: str = attrs.field(default="hive", kw_only=True)
     #: Resolve dataset URNs through the ``symlinks`` facet's TABLE identifier, as DataHub does.
-    resolve_symlinks: bool = attrs.field(default=True, kw_only=True)
+    resolve_symlinks: bool = attrs.field(default=True, validator=_BOOL, kw_only=True)
     #: Emit ``subTypes`` on DataJobs from the ``jobType`` facet (a deliberate addition).
-    emit_job_subtypes: bool = attrs.field(default=True, kw_only=True)
+    emit_job_subtypes: bool = attrs.field(default=True, validator=_BOOL, kw_only=True)
 
     @property
     def namespace_instances(self) -> dict[str, str]:

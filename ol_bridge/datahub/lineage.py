@@ -24,7 +24,7 @@ from datahub.metadata.schema_classes import (
 from datahub.metadata.urns import DatasetUrn, SchemaFieldUrn
 
 from ol_bridge.datahub.dataset_urns import DatasetResolver
-from ol_bridge.datahub.olevent import mapping, text
+from ol_bridge.datahub.olevent import java_string, mapping, text
 
 #: OL field type name -> DataHub type class; DataHub's converter knows fewer names.
 _TYPES: dict[str, Any] = {
@@ -149,7 +149,10 @@ def column_edges(
             transformations = transformations if isinstance(transformations, list) else []
             if not include_indirect and _is_indirect_only(transformations):
                 continue
-            ops = {f"{mapping(t).get('type')}:{mapping(t).get('subtype')}" for t in transformations}
+            ops = {
+                f"{java_string(mapping(t).get('type'))}:{java_string(mapping(t).get('subtype'))}"
+                for t in transformations
+            }
             transform = ",".join(sorted(ops, key=str.lower))
             if sql is not None:
                 transform = f"-- {transform}\n{sql}" if transform else sql

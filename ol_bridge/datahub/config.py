@@ -97,7 +97,9 @@ class ConverterConfig:
         try:
             return cls(**dict(data))
         except (TypeError, ValueError) as exc:
-            raise ConfigError(f"invalid DataHub converter option: {exc}") from exc
+            # attrs' validators put the readable sentence first in their args.
+            detail = exc.args[0] if exc.args else exc
+            raise ConfigError(f"invalid DataHub converter option: {detail}") from exc
 
 
 DEFAULT_CONFIG = ConverterConfig()

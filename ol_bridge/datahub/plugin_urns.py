@@ -1,0 +1,125 @@
+"""The URNs ``acryl-datahub-dagster-plugin`` gives a Dagster run, as pure functions.
+
+Teams moving from DataHub's Dagster plugin to ol-bridge keep their pipelines, tasks and
+run history attached when the converter names entities the way the plugin did. Its rules
+(``datahub_dagster_plugin/client/dagster_generator.py`` and ``sensors/datahub_sensors.py``,
+checked against version 1.7.0.17):
+
+* DataFlow ``urn:li:dataFlow:(dagster, <flow id>, <env>)`` with flow id
+  ``<prefix>/<job name>``, prefixed by ``<platform_instance>.`` when one is set.
+* DataJob ``urn:li:dataJob:(<flow urn>, <prefix>/<op name>)``; the op *definition* name,
+  which is the step key for every step the plugin could report (it looks step stats up
+  by op name, so aliased, nested-graph and dynamic steps never got run history).
+* DataProcessInstance ``urn:li:dataProcessInstance:<guid>``, the guid of
+  ``{"cluster": <env>, "orchestrator": "dagster", "id": <id>}`` where id is the Dagster
+  run id for the job run and ``<run id>.<prefix>/<op name>`` for a step run.
+* ``<prefix>`` is ``<module>`` (the Python module of the code location's code pointer)
+  on Dagster OSS, or the deployment name (``DAGSTER_CLOUD_DEPLOYMENT_NAME``, default
+  ``prod``) when the location was loaded from a file and has no module. On Dagster+
+  (``DAGSTER_CLOUD_IS_BRANCH_DEPLOYMENT`` set) it is ``<deployment>/<module>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+from datahub.api.entities.dataprocess.dataprocess_instance import DataProcessInstanceKey
+from datahub.metadata.urns import DataFlowUrn, DataJobUrn, DataProcessInstanceUrn
+
+from ol_bridge.errors import ConfigError
+
+ORCHESTRATOR = "dagster"
+
+
+def _pairs(value: Mapping[str, str] | tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    items = value.items() if isinstance(value, Mapping) else value
+    return tuple(sorted((str(k), str(v)) for k, v in items))
+
+
+@attrs.frozen
+class PluginNaming:
+    """What the plugin's URNs depended on besides the run itself.
+
+    ``env`` and ``platform_instance`` are the plugin's ``DatahubDagsterSourceConfig``
+    fields of the same names. ``module`` is the Python module of the code location
+    (``dagster dev -m <module>``; ``None`` for ``-f file.py``), and ``modules`` overrides
+    it per code location name. ``deployment`` and ``dagster_cloud`` reproduce the
+    ``DAGSTER_CLOUD_DEPLOYMENT_NAME`` / ``DAGSTER_CLOUD_IS_BRANCH_DEPLOYMENT`` variables
+    the plugin read.
+    """
+
+    env: str = "PROD"
+    platform_instance: str | None = None
+    module: str | None = None
+    modules: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_pairs)
+    deployment: str = "prod"
+    dagster_cloud: bool = False
+
+    @classmethod
+    def from_dict(cls, params: Mapping[str, Any]) -> PluginNaming:
+        known = {field.name for field in attrs.fields(cls)}
+        unknown = sorted(set(params) - known)
+        if unknown:
+            raise ConfigError(
+                f"Unknown key(s) {unknown} in the datahub-dagster-plugin naming settings; "
+                f"allowed: {sorted(known)}."
+            )
+        return cls(**params)
+
+    def module_for(self, code_location: str | None) -> str | None:
+        """The Python module the plugin saw for ``code_location``."""
+        return dict(self.modules).get(code_location or "", self.module)
+
+
+def _prefix(naming: PluginNaming, code_location: str | None) -> str:
+    module = naming.module_for(code_location)
+    if naming.dagster_cloud:
+        # The plugin formats a missing module as the text "None" here; keep it so.
+        return f"{naming.deployment}/{module}"
+    return module if module else naming.deployment
+
+
+def plugin_op_name(step_key: str) -> str:
+    """The op name of a step key: drops a dynamic mapping key and enclosing graphs."""
+    return step_key.split("[", 1)[0].rsplit(".", 1)[-1]
+
+
+def plugin_dataflow_urn(
+    job_name: str, naming: PluginNaming, *, code_location: str | None = None
+) -> DataFlowUrn:
+    """The plugin's DataFlow URN of a Dagster job."""
+    flow_id = f"{_prefix(naming, code_location)}/{job_name}"
+    return DataFlowUrn.create_from_ids(
+        orchestrator=ORCHESTRATOR,
+        flow_id=flow_id,
+        env=naming.env,
+        platform_instance=naming.platform_instance,
+    )
+
+
+def plugin_datajob_urn(
+    job_name: str, step_key: str, naming: PluginNaming, *, code_location: str | None = None
+) -> DataJobUrn:
+    """The plugin's DataJob URN of one step (op) of a Dagster job."""
+    job_id = f"{_prefix(naming, code_location)}/{plugin_op_name(step_key)}"
+    flow = plugin_dataflow_urn(job_name, naming, code_location=code_location)
+    return DataJobUrn(flow, job_id)
+
+
+def plugin_dpi_urn(
+    dagster_run_id: str,
+    naming: PluginNaming,
+    *,
+    step_key: str | None = None,
+    code_location: str | None = None,
+) -> DataProcessInstanceUrn:
+    """The plugin's DataProcessInstance URN of a run (``step_key=None``) or a step run."""
+    if step_key is None:
+        instance_id = dagster_run_id
+    else:
+        op_id = f"{_prefix(naming, code_location)}/{plugin_op_name(step_key)}"
+        instance_id = f"{dagster_run_id}.{op_id}"
+    key = DataProcessInstanceKey(cluster=naming.env, orchestrator=ORCHESTRATOR, id=instance_id)
+    return DataProcessInstanceUrn(key.guid())

@@ -1,0 +1,14 @@
+"""Dagster side of ol-bridge: the sensor, its translator and IO managers."""
+
+from __future__ import annotations
+
+from ol_bridge.dagster.sensor import build_openlineage_sensor
+from ol_bridge.dagster.tick import TickLimits
+from ol_bridge.dagster.translator import OpenLineageTranslator, StepLineage
+
+__all__ = [
+    "OpenLineageTranslator",
+    "StepLineage",
+    "TickLimits",
+    "build_openlineage_sensor",
+]

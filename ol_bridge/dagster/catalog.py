@@ -1,0 +1,52 @@
+"""Definition-time knowledge of assets (description, owners, schema, deps) from the sensor's
+own code location. Runs of other code locations still get lineage from the event log and
+run snapshots; this only enriches it where the definitions are at hand."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+from dagster import AssetKey, RepositoryDefinition
+
+
+@attrs.frozen
+class AssetDescription:
+    metadata: Mapping[str, Any] = attrs.field(factory=dict)
+    description: str | None = None
+    owners: Sequence[str] = ()
+    tags: Mapping[str, str] = attrs.field(factory=dict)
+    kinds: Sequence[str] = ()
+    group_name: str | None = None
+    parent_keys: Sequence[AssetKey] = ()
+
+
+class AssetCatalog:
+    """Looks assets up in a repository's asset graph, memoised per key."""
+
+    def __init__(self, repository: RepositoryDefinition | None = None) -> None:
+        self._graph = repository.asset_graph if repository is not None else None
+        self._cache: dict[AssetKey, AssetDescription | None] = {}
+
+    def describe(self, key: AssetKey) -> AssetDescription | None:
+        if key not in self._cache:
+            self._cache[key] = self._lookup(key)
+        return self._cache[key]
+
+    def _lookup(self, key: AssetKey) -> AssetDescription | None:
+        if self._graph is None or not self._graph.has(key):
+            return None
+        node = self._graph.get(key)
+        return AssetDescription(
+            metadata=dict(node.metadata or {}),
+            description=node.description,
+            owners=tuple(node.owners or ()),
+            tags=dict(node.tags or {}),
+            kinds=tuple(sorted(node.kinds or ())),
+            group_name=node.group_name,
+            parent_keys=tuple(sorted(node.parent_keys, key=lambda k: list(k.path))),
+        )
+
+
+EMPTY_CATALOG = AssetCatalog()

@@ -1,0 +1,276 @@
+"""Build OpenLineage RunEvents from lineage moments. Pure: no I/O, no clock.
+
+A Dagster run is the parent job (run id = the Dagster run id); each step attempt is a child
+job whose run id is derived from (run id, step key, attempt), so replaying history yields
+the same ids and backends overwrite instead of duplicating.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+import dagster
+from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
+from openlineage.client.facet_v2 import (
+    documentation_job,
+    error_message_run,
+    job_type_job,
+    nominal_time_run,
+    ownership_job,
+    parent_run,
+    processing_engine_run,
+    tags_job,
+)
+
+from ol_bridge import PRODUCER, __version__
+from ol_bridge.dagster.catalog import AssetCatalog
+from ol_bridge.dagster.lineage import step_lineage
+from ol_bridge.dagster.moments import ErrorInfo, RunMoment, StepMoment, Transition
+from ol_bridge.dagster.run_info import RunInfo, StepInfo
+from ol_bridge.dagster.translator import OpenLineageTranslator
+from ol_bridge.facets import DagsterJobFacet, DagsterRunFacet
+
+INTEGRATION = "DAGSTER"
+#: namespace for step run ids: uuid5(STEP_RUN_NAMESPACE, "<run id>/<step key>/<attempt>")
+STEP_RUN_NAMESPACE = uuid.UUID("5f0c6d1e-8a47-4c6e-9a0b-0d7c3b0f2e51")
+_STATE = {
+    Transition.START: RunState.START,
+    Transition.COMPLETE: RunState.COMPLETE,
+    Transition.FAIL: RunState.FAIL,
+    Transition.ABORT: RunState.ABORT,
+}
+#: Dagster tags that say when a scheduled/partitioned run was meant to run
+_SCHEDULED_TIME_TAG = "dagster/scheduled_execution_time"
+
+
+def step_run_id(dagster_run_id: str, step_key: str, attempt: int) -> str:
+    """Stable OpenLineage run id of one attempt of one step."""
+    return str(uuid.uuid5(STEP_RUN_NAMESPACE, f"{dagster_run_id}/{step_key}/{attempt}"))
+
+
+def event_time(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).isoformat()
+
+
+def job_run_event(run: RunInfo, moment: RunMoment, translator: OpenLineageTranslator) -> RunEvent:
+    """The parent event: the Dagster run as a whole."""
+    run_facets: dict[str, Any] = {
+        "processing_engine": _processing_engine(),
+        "dagster_run": _dagster_run_facet(run, translator),
+    }
+    nominal = _nominal_time(run)
+    if nominal is not None:
+        run_facets["nominalTime"] = nominal
+    if moment.error is not None:
+        run_facets["errorMessage"] = _error_facet(moment.error)
+    job_facets: dict[str, Any] = {
+        "jobType": _job_type("JOB"),
+        "dagster_job": DagsterJobFacet(
+            jobName=run.job_name,
+            codeLocation=run.code_location,
+            repositoryName=run.repository_name,
+            jobUrl=translator.get_job_url(run),
+        ),
+    }
+    if run.job_description:
+        job_facets["documentation"] = documentation_job.DocumentationJobFacet(
+            description=run.job_description, producer=PRODUCER
+        )
+    tags = _tags_facet({**run.job_tags})
+    if tags is not None:
+        job_facets["tags"] = tags
+    return RunEvent(
+        eventType=_STATE[moment.transition],
+        eventTime=event_time(moment.timestamp),
+        run=Run(runId=run.run_id, facets=run_facets),
+        job=Job(
+            namespace=translator.get_job_namespace(run),
+            name=translator.get_job_name(run),
+            facets=job_facets,
+        ),
+        producer=PRODUCER,
+    )
+
+
+def step_run_event(
+    run: RunInfo,
+    moment: StepMoment,
+    translator: OpenLineageTranslator,
+    catalog: AssetCatalog,
+) -> RunEvent:
+    """A child event: one attempt of one step, with its datasets on its end."""
+    step = run.step(moment.step_key)
+    inputs: list[InputDataset] = []
+    outputs: list[OutputDataset] = []
+    run_facets: dict[str, Any] = {
+        "parent": _parent_facet(run, translator),
+        "processing_engine": _processing_engine(),
+        "dagster_run": _dagster_run_facet(run, translator, step.step_key, moment.attempt),
+    }
+    job_facets: dict[str, Any] = {"jobType": _job_type(_step_job_type(step))}
+    if moment.transition is not Transition.START:
+        lineage = step_lineage(run, step, moment.artifacts, translator, catalog)
+        inputs, outputs = list(lineage.inputs), list(lineage.outputs)
+        job_facets.update(lineage.job_facets)
+        run_facets.update(lineage.run_facets)
+    nominal = _nominal_time(run)
+    if nominal is not None:
+        run_facets["nominalTime"] = nominal
+    if moment.error is not None:
+        run_facets["errorMessage"] = _error_facet(moment.error)
+    job_facets["dagster_job"] = DagsterJobFacet(
+        jobName=run.job_name,
+        codeLocation=run.code_location,
+        repositoryName=run.repository_name,
+        opName=step.op_name,
+        assetKeys=[key.to_user_string() for key in step.output_assets] or None,
+        jobUrl=translator.get_job_url(run),
+    )
+    if step.description:
+        job_facets["documentation"] = documentation_job.DocumentationJobFacet(
+            description=step.description, producer=PRODUCER
+        )
+    owners = _owners(step, catalog)
+    if owners:
+        job_facets["ownership"] = ownership_job.OwnershipJobFacet(
+            owners=[ownership_job.Owner(name=owner) for owner in owners], producer=PRODUCER
+        )
+    tags = _tags_facet(step.tags)
+    if tags is not None:
+        job_facets["tags"] = tags
+    return RunEvent(
+        eventType=_STATE[moment.transition],
+        eventTime=event_time(moment.timestamp),
+        run=Run(runId=step_run_id(run.run_id, step.step_key, moment.attempt), facets=run_facets),
+        job=Job(
+            namespace=translator.get_job_namespace(run),
+            name=translator.get_step_job_name(run, step),
+            facets=job_facets,
+        ),
+        inputs=inputs,
+        outputs=outputs,
+        producer=PRODUCER,
+    )
+
+
+def _step_job_type(step: StepInfo) -> str:
+    return "ASSET" if step.is_asset_step else "TASK"
+
+
+def _job_type(job_type: str) -> job_type_job.JobTypeJobFacet:
+    return job_type_job.JobTypeJobFacet(
+        processingType="BATCH", integration=INTEGRATION, jobType=job_type, producer=PRODUCER
+    )
+
+
+def _processing_engine() -> processing_engine_run.ProcessingEngineRunFacet:
+    return processing_engine_run.ProcessingEngineRunFacet(
+        version=dagster.__version__,
+        name="dagster",
+        openlineageAdapterVersion=__version__,
+        producer=PRODUCER,
+    )
+
+
+def _parent_facet(run: RunInfo, translator: OpenLineageTranslator) -> parent_run.ParentRunFacet:
+    namespace = translator.get_job_namespace(run)
+    name = translator.get_job_name(run)
+    return parent_run.ParentRunFacet(
+        job=parent_run.Job(namespace=namespace, name=name),
+        run=parent_run.Run(runId=run.run_id),
+        root=parent_run.Root(
+            job=parent_run.RootJob(namespace=namespace, name=name),
+            run=parent_run.RootRun(runId=run.run_id),
+        ),
+        producer=PRODUCER,
+    )
+
+
+def _dagster_run_facet(
+    run: RunInfo,
+    translator: OpenLineageTranslator,
+    step_key: str | None = None,
+    attempt: int | None = None,
+) -> DagsterRunFacet:
+    partition_range = run.partition_range
+    return DagsterRunFacet(
+        dagsterRunId=run.run_id,
+        jobName=run.job_name,
+        codeLocation=run.code_location,
+        repositoryName=run.repository_name,
+        partitionKey=run.partition_key,
+        partitionRangeStart=partition_range[0] if partition_range else None,
+        partitionRangeEnd=partition_range[1] if partition_range else None,
+        backfillId=run.backfill_id,
+        scheduleName=run.schedule_name,
+        sensorName=run.sensor_name,
+        stepKey=step_key,
+        attempt=attempt,
+        runUrl=translator.get_run_url(run),
+    )
+
+
+def _nominal_time(run: RunInfo) -> nominal_time_run.NominalTimeRunFacet | None:
+    """When the run was meant to run: its schedule tick, or its time-window partition."""
+    scheduled = run.tags.get(_SCHEDULED_TIME_TAG)
+    start = _as_utc_iso(scheduled) if scheduled else None
+    if start is None and run.partition_key:
+        start = _as_utc_iso(run.partition_key)
+    if start is None:
+        return None
+    return nominal_time_run.NominalTimeRunFacet(nominalStartTime=start, producer=PRODUCER)
+
+
+def _as_utc_iso(text: str) -> str | None:
+    """A date/time string as ISO 8601 with zone; None when it is not a date or time."""
+    for parse in (datetime.fromisoformat, _parse_partition_date):
+        try:
+            moment = parse(text)
+        except ValueError:
+            continue
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return moment.isoformat()
+    return None
+
+
+def _parse_partition_date(text: str) -> datetime:
+    # Dagster's time-window partitions use "2024-01-31" or "2024-01-31-05:00" keys.
+    for pattern in ("%Y-%m-%d-%H:%M", "%Y-%m-%d", "%Y-%m"):
+        try:
+            return datetime.strptime(text, pattern)
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+def _error_facet(error: ErrorInfo) -> error_message_run.ErrorMessageRunFacet:
+    return error_message_run.ErrorMessageRunFacet(
+        message=error.message,
+        programmingLanguage="python",
+        stackTrace=error.stack_trace,
+        producer=PRODUCER,
+    )
+
+
+def _owners(step: StepInfo, catalog: AssetCatalog) -> list[str]:
+    owners: list[str] = []
+    for key in step.output_assets:
+        description = catalog.describe(key)
+        for owner in description.owners if description else ():
+            name = owner if ":" in owner else f"user:{owner}"
+            if name not in owners:
+                owners.append(name)
+    return owners
+
+
+def _tags_facet(tags: Mapping[str, str]) -> tags_job.TagsJobFacet | None:
+    fields = [
+        tags_job.TagsJobFacetFields(key=key, value=value or "true", source="DAGSTER")
+        for key, value in sorted(tags.items())
+        if not key.startswith("dagster/")
+    ]
+    return tags_job.TagsJobFacet(tags=fields, producer=PRODUCER) if fields else None

@@ -1,0 +1,340 @@
+"""What a step read and wrote, from its event-log artifacts, its plan and its definitions.
+
+Sources, merged per dataset: materializations (outputs, with their metadata), asset checks
+(assertions on the checked asset), the plan's upstream assets and definition deps (inputs),
+In/Out metadata (``datahub.inputs``/``datahub.outputs``), HANDLED_OUTPUT / LOADED_INPUT path
+metadata of ops, and SQL in materialization metadata (tables, columns, a ``sql`` job facet).
+Pure apart from the translator's overridable decisions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+from dagster import AssetKey, DagsterEvent, DagsterEventType
+from openlineage.client.event_v2 import InputDataset, OutputDataset
+from openlineage.client.facet_v2 import (
+    column_lineage_dataset,
+    data_quality_assertions_dataset,
+    extraction_error_run,
+    output_statistics_output_dataset,
+    sql_job,
+)
+
+from ol_bridge import PRODUCER
+from ol_bridge.dagster import metadata as md
+from ol_bridge.dagster.catalog import AssetCatalog, AssetDescription
+from ol_bridge.dagster.dataset_facets import (
+    column_lineage_facet,
+    compact,
+    datasource_facet,
+    documentation_facet,
+    ownership_facet,
+    schema_facet,
+    tags_facet,
+)
+from ol_bridge.dagster.run_info import RunInfo, StepInfo
+from ol_bridge.dagster.translator import OpenLineageTranslator, StepLineage
+from ol_bridge.errors import NamingError, SqlLineageError
+from ol_bridge.facets import DagsterAssetFacet
+from ol_bridge.naming import DatasetId, dataset_for_uri, dataset_from_datahub_urn, platform_of
+from ol_bridge.sql import SqlLineage, dialect_for_platform, extract_sql_lineage
+
+_PATH_KEYS = ("dagster/uri", "path", "uri")
+
+
+@attrs.define
+class _DatasetDraft:
+    dataset: DatasetId
+    facets: dict[str, Any] = attrs.field(factory=dict)
+    output_facets: dict[str, Any] = attrs.field(factory=dict)
+    input_facets: dict[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.define
+class _Collector:
+    inputs: dict[DatasetId, _DatasetDraft] = attrs.field(factory=dict)
+    outputs: dict[DatasetId, _DatasetDraft] = attrs.field(factory=dict)
+    sql: list[tuple[str, str | None]] = attrs.field(factory=list)
+    errors: list[extraction_error_run.Error] = attrs.field(factory=list)
+
+    def input(self, dataset: DatasetId) -> _DatasetDraft:
+        return self.inputs.setdefault(dataset, _DatasetDraft(dataset))
+
+    def output(self, dataset: DatasetId) -> _DatasetDraft:
+        return self.outputs.setdefault(dataset, _DatasetDraft(dataset))
+
+
+def step_lineage(
+    run: RunInfo,
+    step: StepInfo,
+    artifacts: Sequence[DagsterEvent],
+    translator: OpenLineageTranslator,
+    catalog: AssetCatalog,
+) -> StepLineage:
+    """The lineage of one attempt of one step."""
+    builder = _StepLineageBuilder(run, step, translator, catalog)
+    builder.collect(artifacts)
+    return translator.get_step_lineage(run, step, builder.result())
+
+
+class _StepLineageBuilder:
+    def __init__(
+        self,
+        run: RunInfo,
+        step: StepInfo,
+        translator: OpenLineageTranslator,
+        catalog: AssetCatalog,
+    ) -> None:
+        self.run = run
+        self.step = step
+        self.translator = translator
+        self.catalog = catalog
+        self.found = _Collector()
+
+    # -- naming -------------------------------------------------------------------------
+    def describe(self, key: AssetKey) -> AssetDescription:
+        return self.catalog.describe(key) or AssetDescription()
+
+    def dataset_of(self, key: AssetKey, metadata: Mapping[str, Any] | None = None) -> DatasetId:
+        layers = md.merged(self.describe(key).metadata, metadata)
+        return self.translator.get_asset_dataset(key, layers)
+
+    # -- collection ---------------------------------------------------------------------
+    def collect(self, artifacts: Sequence[DagsterEvent]) -> None:
+        materialized: list[AssetKey] = []
+        for event in artifacts:
+            data = event.event_specific_data
+            if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+                materialization = data.materialization  # type: ignore[union-attr]
+                materialized.append(materialization.asset_key)
+                self.add_asset_output(materialization.asset_key, dict(materialization.metadata))
+            elif event.event_type == DagsterEventType.ASSET_OBSERVATION:
+                observation = data.asset_observation  # type: ignore[union-attr]
+                self.add_asset_input(observation.asset_key, dict(observation.metadata))
+            elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+                self.add_check(data)
+            elif (
+                event.event_type == DagsterEventType.HANDLED_OUTPUT and not self.step.is_asset_step
+            ):
+                self.add_path_dataset(dict(data.metadata), output=True)  # type: ignore[union-attr]
+            elif event.event_type == DagsterEventType.LOADED_INPUT and not self.step.is_asset_step:
+                self.add_path_dataset(dict(data.metadata), output=False)  # type: ignore[union-attr]
+        self.add_upstream_assets(materialized)
+        self.add_declared_datasets()
+
+    def add_asset_output(self, key: AssetKey, run_metadata: Mapping[str, Any]) -> None:
+        description = self.describe(key)
+        metadata = md.merged(description.metadata, run_metadata)
+        dataset = self.translator.get_asset_dataset(key, metadata)
+        draft = self.found.output(dataset)
+        draft.facets.update(self.asset_facets(key, dataset, description, metadata))
+        rows = md.row_count(metadata)
+        if rows is not None:
+            draft.output_facets["outputStatistics"] = (
+                output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet(
+                    rowCount=rows, producer=PRODUCER
+                )
+            )
+        sql = md.sql_text(metadata)
+        if sql is not None:
+            self.add_sql(sql, dataset, draft)
+
+    def add_asset_input(self, key: AssetKey, run_metadata: Mapping[str, Any] | None = None) -> None:
+        description = self.describe(key)
+        metadata = md.merged(description.metadata, run_metadata)
+        dataset = self.translator.get_asset_dataset(key, metadata)
+        draft = self.found.input(dataset)
+        for name, facet in self.asset_facets(key, dataset, description, metadata).items():
+            draft.facets.setdefault(name, facet)
+
+    def asset_facets(
+        self,
+        key: AssetKey,
+        dataset: DatasetId,
+        description: AssetDescription,
+        metadata: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        schema = md.column_schema(metadata)
+        columns = md.column_lineage(metadata)
+        return compact(
+            {
+                "schema": schema_facet(schema) if schema else None,
+                "columnLineage": (
+                    column_lineage_facet(columns, self.dataset_of) if columns else None
+                ),
+                "dataSource": datasource_facet(dataset),
+                "documentation": documentation_facet(description.description),
+                "ownership": ownership_facet(description.owners),
+                "tags": tags_facet(description.tags, description.kinds),
+                "dagster_asset": DagsterAssetFacet(
+                    assetKey=list(key.path),
+                    codeLocation=self.run.code_location,
+                    groupName=description.group_name,
+                    assetUrl=self.translator.get_asset_url(key),
+                ),
+            }
+        )
+
+    def add_check(self, evaluation: Any) -> None:
+        dataset = self.dataset_of(evaluation.asset_key)
+        draft = self.found.input(dataset)
+        assertion = data_quality_assertions_dataset.Assertion(
+            assertion=evaluation.check_name,
+            success=bool(evaluation.passed),
+            severity=str(evaluation.severity.value).lower() if evaluation.severity else None,
+            name=evaluation.check_name,
+            description=evaluation.description or None,
+        )
+        existing = draft.input_facets.get("dataQualityAssertions")
+        assertions = [*existing.assertions, assertion] if existing else [assertion]
+        draft.input_facets["dataQualityAssertions"] = (
+            data_quality_assertions_dataset.DataQualityAssertionsDatasetFacet(
+                assertions=assertions, producer=PRODUCER
+            )
+        )
+
+    def add_path_dataset(self, metadata: Mapping[str, Any], *, output: bool) -> None:
+        """An op's output or input that its IO manager located (``path``, ``dagster/uri``)."""
+        location = next((md.plain(metadata[key]) for key in _PATH_KEYS if key in metadata), None)
+        if not isinstance(location, str) or not location.strip():
+            return
+        try:
+            dataset = dataset_for_uri(location, self.translator.naming)
+        except NamingError as error:
+            self.found.errors.append(
+                extraction_error_run.Error(errorMessage=str(error), task=self.step.step_key)
+            )
+            return
+        draft = self.found.output(dataset) if output else self.found.input(dataset)
+        draft.facets.setdefault("dataSource", datasource_facet(dataset))
+
+    def add_upstream_assets(self, materialized: Iterable[AssetKey]) -> None:
+        upstream: list[AssetKey] = list(self.step.input_assets)
+        for key in materialized:
+            upstream.extend(self.describe(key).parent_keys)
+        if self.step.checked_asset is not None:
+            upstream.append(self.step.checked_asset)
+        produced = set(materialized)
+        for key in upstream:
+            if key not in produced:
+                self.add_asset_input(key)
+
+    def add_declared_datasets(self) -> None:
+        """``datahub.inputs`` / ``datahub.outputs`` In/Out metadata (DataHub URNs)."""
+        for metadata in self.step.input_metadata.values():
+            for urn in md.string_list(metadata.get(md.DATAHUB_INPUTS_KEY)):
+                self.found.input(self.from_urn(urn))
+        for metadata in self.step.output_metadata.values():
+            for urn in md.string_list(metadata.get(md.DATAHUB_OUTPUTS_KEY)):
+                self.found.output(self.from_urn(urn))
+            for urn in md.string_list(metadata.get(md.DATAHUB_INPUTS_KEY)):
+                self.found.input(self.from_urn(urn))
+
+    def from_urn(self, urn: str) -> DatasetId:
+        try:
+            return dataset_from_datahub_urn(urn, self.translator.naming)
+        except NamingError as error:
+            self.found.errors.append(
+                extraction_error_run.Error(errorMessage=str(error), task=self.step.step_key)
+            )
+            return DatasetId(namespace=self.translator.naming.fallback_namespace, name=urn)
+
+    # -- SQL ----------------------------------------------------------------------------
+    def add_sql(self, sql: str, dataset: DatasetId, draft: _DatasetDraft) -> None:
+        platform = platform_of(dataset)
+        dialect = dialect_for_platform(platform) if platform else None
+        database, schema = _default_qualifiers(dataset.name)
+        self.found.sql.append((sql, dialect))
+        try:
+            parsed = extract_sql_lineage(
+                sql, dialect=dialect, default_database=database, default_schema=schema
+            )
+        except SqlLineageError as error:
+            self.found.errors.append(
+                extraction_error_run.Error(
+                    errorMessage=str(error), stackTrace=None, task=sql[:1000]
+                )
+            )
+            return
+        self.apply_sql(parsed, dataset, draft)
+
+    def apply_sql(self, parsed: SqlLineage, dataset: DatasetId, draft: _DatasetDraft) -> None:
+        written = {table.qualified_name for table in parsed.outputs}
+        for table in parsed.inputs:
+            if table.qualified_name in written:
+                continue
+            upstream = DatasetId(namespace=dataset.namespace, name=table.qualified_name)
+            self.found.input(upstream).facets.setdefault("dataSource", datasource_facet(upstream))
+        fields: dict[str, column_lineage_dataset.Fields] = {}
+        for entry in parsed.column_lineage:
+            inputs = [
+                column_lineage_dataset.InputField(
+                    namespace=dataset.namespace,
+                    name=ref.table.qualified_name,
+                    field=ref.column,
+                    transformations=[
+                        column_lineage_dataset.Transformation(
+                            type=entry.transformation_type, subtype=entry.transformation
+                        )
+                    ],
+                )
+                for ref in entry.inputs
+            ]
+            if inputs:
+                fields[entry.output_column] = column_lineage_dataset.Fields(inputFields=inputs)
+        if fields and "columnLineage" not in draft.facets:
+            draft.facets["columnLineage"] = column_lineage_dataset.ColumnLineageDatasetFacet(
+                fields=fields, producer=PRODUCER
+            )
+
+    # -- result -------------------------------------------------------------------------
+    def result(self) -> StepLineage:
+        found = self.found
+        job_facets: dict[str, Any] = {}
+        if found.sql:
+            query, dialect = found.sql[0]
+            job_facets["sql"] = sql_job.SQLJobFacet(query=query, dialect=dialect, producer=PRODUCER)
+        run_facets: dict[str, Any] = {}
+        if found.errors:
+            run_facets["extractionError"] = extraction_error_run.ExtractionErrorRunFacet(
+                totalTasks=len(found.sql) or len(found.errors),
+                failedTasks=len(found.errors),
+                errors=found.errors,
+                producer=PRODUCER,
+            )
+        return StepLineage(
+            inputs=tuple(
+                InputDataset(
+                    namespace=d.dataset.namespace,
+                    name=d.dataset.name,
+                    facets=d.facets or None,
+                    inputFacets=d.input_facets or None,
+                )
+                for d in found.inputs.values()
+                if d.dataset not in found.outputs
+            ),
+            outputs=tuple(
+                OutputDataset(
+                    namespace=d.dataset.namespace,
+                    name=d.dataset.name,
+                    facets=d.facets or None,
+                    outputFacets=d.output_facets or None,
+                )
+                for d in found.outputs.values()
+            ),
+            job_facets=job_facets,
+            run_facets=run_facets,
+        )
+
+
+def _default_qualifiers(name: str) -> tuple[str | None, str | None]:
+    """``db.schema.table`` -> (db, schema): where unqualified tables in its SQL live."""
+    parts = name.split(".")
+    if len(parts) >= 3:
+        return parts[-3], parts[-2]
+    if len(parts) == 2:
+        return None, parts[0]
+    return None, None

@@ -1,0 +1,75 @@
+"""Reading Dagster metadata values the same way whether they come from definitions
+(raw Python values) or from the event log (``MetadataValue`` wrappers)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from dagster import MetadataValue, PathMetadataValue, TableColumnLineage, TableSchema
+
+#: metadata keys whose value is SQL that produced the asset, in order of preference
+SQL_KEYS = ("dagster/sql", "Query", "query", "sql")
+ROW_COUNT_KEY = "dagster/row_count"
+COLUMN_SCHEMA_KEY = "dagster/column_schema"
+COLUMN_LINEAGE_KEY = "dagster/column_lineage"
+#: acryl-datahub-dagster-plugin's keys for datasets an op reads / writes (DataHub URNs)
+DATAHUB_INPUTS_KEY = "datahub.inputs"
+DATAHUB_OUTPUTS_KEY = "datahub.outputs"
+
+
+def plain(value: Any) -> Any:
+    """The Python value inside a metadata entry (``TextMetadataValue("x")`` -> ``"x"``)."""
+    if isinstance(value, PathMetadataValue):
+        return str(value.path)
+    if isinstance(value, MetadataValue):
+        return value.value
+    return value
+
+
+def merged(*layers: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Later layers win: definition metadata first, then what the run recorded."""
+    result: dict[str, Any] = {}
+    for layer in layers:
+        if layer:
+            result.update(layer)
+    return result
+
+
+def sql_text(metadata: Mapping[str, Any]) -> str | None:
+    for key in SQL_KEYS:
+        value = plain(metadata.get(key))
+        if isinstance(value, str) and value.strip():
+            return value
+    return None
+
+
+def row_count(metadata: Mapping[str, Any]) -> int | None:
+    value = plain(metadata.get(ROW_COUNT_KEY))
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def column_schema(metadata: Mapping[str, Any]) -> TableSchema | None:
+    value = plain(metadata.get(COLUMN_SCHEMA_KEY))
+    return value if isinstance(value, TableSchema) else None
+
+
+def column_lineage(metadata: Mapping[str, Any]) -> TableColumnLineage | None:
+    value = plain(metadata.get(COLUMN_LINEAGE_KEY))
+    return value if isinstance(value, TableColumnLineage) else None
+
+
+def string_list(value: Any) -> list[str]:
+    """A list of strings from a str, a list, or a JSON metadata value; [] otherwise."""
+    value = plain(value)
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Sequence):
+        return [item for item in value if isinstance(item, str)]
+    return []

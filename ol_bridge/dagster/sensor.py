@@ -1,0 +1,136 @@
+"""``build_openlineage_sensor``: the one thing users attach to their ``Definitions``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Literal
+
+from dagster import (
+    DefaultSensorStatus,
+    SensorDefinition,
+    SensorEvaluationContext,
+    SensorResult,
+    sensor,
+)
+from openlineage.client import OpenLineageClient
+from openlineage.client.event_v2 import RunEvent
+
+from ol_bridge.dagster.catalog import AssetCatalog
+from ol_bridge.dagster.cursor import SensorCursor
+from ol_bridge.dagster.reader import latest_status_ids
+from ol_bridge.dagster.tick import TickLimits, run_tick
+from ol_bridge.dagster.translator import OpenLineageTranslator
+
+log = logging.getLogger(__name__)
+
+Start = Literal["beginning", "now"] | datetime | float
+
+
+def build_openlineage_sensor(
+    *,
+    name: str = "openlineage_sensor",
+    minimum_interval_seconds: int = 30,
+    default_status: DefaultSensorStatus = DefaultSensorStatus.STOPPED,
+    description: str | None = None,
+    translator: OpenLineageTranslator | None = None,
+    client: OpenLineageClient | Callable[[], OpenLineageClient] | None = None,
+    start: Start = "beginning",
+    limits: TickLimits | None = None,
+) -> SensorDefinition:
+    """A sensor that emits OpenLineage events for every run of every code location.
+
+    Args:
+        name: sensor name; also the prefix of its log lines (``<name> - Emitting N events``).
+        minimum_interval_seconds: seconds between ticks.
+        default_status: whether the sensor runs without being switched on in the UI.
+        translator: naming decisions (namespaces, job names, datasets, lineage hook).
+        client: the OpenLineage client, or a factory for it. By default
+            ``OpenLineageClient()``, which reads the standard OpenLineage configuration:
+            ``OPENLINEAGE_CONFIG`` / ``openlineage.yml``, ``OPENLINEAGE__TRANSPORT__*``,
+            ``OPENLINEAGE_URL`` + ``OPENLINEAGE_ENDPOINT`` + ``OPENLINEAGE_API_KEY``.
+            It is created on the first tick that has something to emit.
+        start: where a sensor with no cursor begins: ``"beginning"`` (default: all history
+            is emitted, tick by tick), ``"now"``, or a datetime / POSIX timestamp.
+        limits: per-tick time box and batch sizes.
+    """
+    translator = translator or OpenLineageTranslator()
+    limits = limits or TickLimits()
+    get_client = _client_factory(client)
+
+    @sensor(
+        name=name,
+        minimum_interval_seconds=minimum_interval_seconds,
+        default_status=default_status,
+        description=description or "Emits OpenLineage events for Dagster runs (ol-bridge).",
+    )
+    def _openlineage_sensor(context: SensorEvaluationContext) -> SensorResult:
+        cursor = SensorCursor.from_json(context.cursor) or initial_cursor(context, start)
+        catalog = AssetCatalog(_repository_of(context))
+        emitted: list[RunEvent] = []
+
+        def emit(event: RunEvent) -> None:
+            get_client().emit(event)
+            emitted.append(event)
+
+        result = run_tick(
+            context.instance, cursor, emit, translator=translator, catalog=catalog, limits=limits
+        )
+        if result.emitted:
+            # The line operators grep for, in the tick log (UI) and the process log.
+            message = f"{name} - Emitting {result.emitted} events"
+            context.log.info(message)
+            log.info(message)
+        if result.failure is not None:
+            failure = result.failure
+            message = (
+                f"{name} - could not hand off the {failure.event_type} event of job "
+                f"{failure.job_name!r} (run {failure.run_id}): {failure.error}. "
+                "It will be retried on the next tick; the cursor stays before it."
+            )
+            context.log.warning(message)
+            log.warning(message)
+        skip = None
+        if not result.emitted:
+            skip = "No new runs to emit." if result.failure is None else "Delivery failed."
+        return SensorResult(skip_reason=skip, cursor=result.cursor.to_json())
+
+    return _openlineage_sensor
+
+
+def initial_cursor(context: SensorEvaluationContext, start: Start) -> SensorCursor:
+    if start == "beginning":
+        return SensorCursor()
+    if start == "now":
+        return SensorCursor(status_after=latest_status_ids(context.instance))
+    if isinstance(start, datetime):
+        return SensorCursor(start_after_timestamp=start.timestamp())
+    if isinstance(start, (int, float)):
+        return SensorCursor(start_after_timestamp=float(start))
+    raise ValueError(
+        f"start must be 'beginning', 'now', a datetime or a POSIX timestamp, got {start!r}"
+    )
+
+
+def _repository_of(context: SensorEvaluationContext):  # type: ignore[no-untyped-def]
+    try:
+        return context.repository_def
+    except Exception:  # dagster raises when the context was built without definitions
+        return None
+
+
+def _client_factory(
+    client: OpenLineageClient | Callable[[], OpenLineageClient] | None,
+) -> Callable[[], OpenLineageClient]:
+    if isinstance(client, OpenLineageClient):
+        return lambda: client
+    factory = client or OpenLineageClient
+    cache: list[OpenLineageClient] = []
+
+    def get() -> OpenLineageClient:
+        if not cache:
+            cache.append(factory())
+        return cache[0]
+
+    return get

@@ -1,0 +1,162 @@
+"""One sensor tick: discover runs, walk their event logs, hand events off, move the cursor.
+
+The cursor only moves past an event once ``emit`` returned for it. The first hand-off that
+raises ends the tick: the cursor keeps everything before it, and the next tick starts again
+at that event, so a backend outage delays lineage but never loses it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+import attrs
+from dagster import DagsterInstance
+from openlineage.client.event_v2 import RunEvent
+
+from ol_bridge.dagster import reader
+from ol_bridge.dagster.catalog import AssetCatalog
+from ol_bridge.dagster.cursor import RunProgress, SensorCursor
+from ol_bridge.dagster.events import job_run_event, step_run_event
+from ol_bridge.dagster.moments import RunMoment
+from ol_bridge.dagster.processor import process_records
+from ol_bridge.dagster.run_info import RunInfo, load_run_info
+from ol_bridge.dagster.translator import OpenLineageTranslator
+
+log = logging.getLogger(__name__)
+
+Emit = Callable[[RunEvent], None]
+
+
+@attrs.frozen
+class TickLimits:
+    """Bounds that keep one tick well inside Dagster's sensor timeout (60 s by default)."""
+
+    #: stop starting new work after this many seconds
+    time_budget_seconds: float = 40.0
+    #: runs discovered per run-status stream per tick
+    max_new_runs: int = 200
+    #: event-log records read per run per page
+    records_per_page: int = 1000
+
+    def __attrs_post_init__(self) -> None:
+        if self.time_budget_seconds <= 0 or self.max_new_runs < 1 or self.records_per_page < 1:
+            raise ValueError(f"tick limits must be positive, got {self}")
+
+
+@attrs.frozen
+class DeliveryFailure:
+    run_id: str
+    job_name: str
+    event_type: str
+    error: str
+
+
+@attrs.frozen
+class TickResult:
+    cursor: SensorCursor
+    emitted: int
+    runs_finished: int
+    #: work was left for the next tick (time box reached, or more history to read)
+    has_more: bool
+    failure: DeliveryFailure | None = None
+
+
+def run_tick(
+    instance: DagsterInstance,
+    cursor: SensorCursor,
+    emit: Emit,
+    *,
+    translator: OpenLineageTranslator,
+    catalog: AssetCatalog,
+    limits: TickLimits = TickLimits(),
+    clock: Callable[[], float] = time.monotonic,
+) -> TickResult:
+    started = clock()
+
+    def out_of_time() -> bool:
+        return clock() - started > limits.time_budget_seconds
+
+    discovered = reader.discover_runs(
+        instance,
+        dict(cursor.status_after),
+        set(cursor.runs),
+        limit=limits.max_new_runs,
+        after_timestamp=cursor.start_after_timestamp,
+    )
+    runs: dict[str, RunProgress] = dict(cursor.runs)
+    for run_id in discovered.run_ids:
+        runs.setdefault(run_id, RunProgress())
+    emitted = 0
+    finished = 0
+    has_more = discovered.has_more
+    failure: DeliveryFailure | None = None
+
+    for run_id in list(runs):
+        if out_of_time():
+            has_more = True
+            break
+        dagster_run = instance.get_run_by_id(run_id)
+        if dagster_run is None:
+            log.warning("Run %s was deleted before its lineage was emitted; dropping it.", run_id)
+            del runs[run_id]
+            continue
+        info = load_run_info(instance, dagster_run)
+        while True:
+            progress = runs[run_id]
+            batch = reader.read_run(instance, run_id, progress.after, limits.records_per_page)
+            processed = process_records(
+                progress,
+                batch.records,
+                lambda step, after, until, rid=run_id: reader.step_artifacts(  # type: ignore[misc]
+                    instance, rid, step, after, until
+                ),
+            )
+            for moment, progress_after in processed.moments:
+                event = _build(info, moment, translator, catalog)
+                try:
+                    emit(event)
+                except Exception as error:  # any transport's failure: keep it, retry later
+                    failure = DeliveryFailure(
+                        run_id=run_id,
+                        job_name=event.job.name,
+                        event_type=str(event.eventType.value if event.eventType else ""),
+                        error=f"{type(error).__name__}: {error}",
+                    )
+                    break
+                emitted += 1
+                runs[run_id] = progress_after
+            if failure is not None:
+                break
+            runs[run_id] = processed.progress
+            if processed.finished:
+                del runs[run_id]
+                finished += 1
+                break
+            if not batch.has_more:
+                break
+            if out_of_time():
+                has_more = True
+                break
+        if failure is not None:
+            has_more = True
+            break
+
+    new_cursor = SensorCursor(
+        status_after=discovered.status_after,
+        runs=runs,
+        start_after_timestamp=cursor.start_after_timestamp,
+    )
+    return TickResult(new_cursor, emitted, finished, has_more, failure)
+
+
+def _build(
+    info: RunInfo,
+    moment: RunMoment | object,
+    translator: OpenLineageTranslator,
+    catalog: AssetCatalog,
+) -> RunEvent:
+    if isinstance(moment, RunMoment):
+        return job_run_event(info, moment, translator)
+    return step_run_event(info, moment, translator, catalog)  # type: ignore[arg-type]

@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 import click
 
+from ol_bridge.datahub.converter import convert_event
 from ol_bridge.datahub.sinks.base import Mcp
 from ol_bridge.datahub.sinks.file import dumps_metadata_file
 from ol_bridge.datahub.transport import DatahubConfig, batched, open_sink
@@ -108,8 +109,6 @@ def _read_sources(paths: Sequence[str]) -> Iterator[SourcedEvent]:
 
 def convert_sourced(events: Sequence[SourcedEvent], config: DatahubConfig) -> list[Mcp]:
     """Convert every event, naming the event at fault if one cannot be converted."""
-    from ol_bridge.datahub.converter import convert_event  # noqa: PLC0415  (heavy; on use)
-
     converter_config = config.converter_config()
     mcps: list[Mcp] = []
     for sourced in events:

@@ -27,6 +27,8 @@ from openlineage.client.serde import Serde
 from openlineage.client.transport import get_default_factory
 from openlineage.client.transport.transport import Config, Transport
 
+from ol_bridge.datahub.config import ConverterConfig
+from ol_bridge.datahub.converter import convert_event
 from ol_bridge.datahub.sinks.base import Mcp, MetadataSink
 from ol_bridge.datahub.sinks.file import FileSink
 from ol_bridge.datahub.sinks.kafka import KafkaSink, KafkaSinkConfig
@@ -36,8 +38,6 @@ from ol_bridge.errors import ConfigError
 
 if TYPE_CHECKING:
     from openlineage.client.client import Event
-
-    from ol_bridge.datahub.config import ConverterConfig
 
 log = logging.getLogger(__name__)
 
@@ -160,9 +160,6 @@ class DatahubConfig(Config):
         return config
 
     def converter_config(self) -> ConverterConfig:
-        # Imported on use so that registering the transport stays cheap.
-        from ol_bridge.datahub.config import ConverterConfig  # noqa: PLC0415
-
         return ConverterConfig.from_dict(dict(self.converter))
 
 
@@ -243,8 +240,6 @@ class DatahubTransport(Transport):
         self._sink = sink if sink is not None else open_sink(config)
 
     def emit(self, event: Event | Mapping[str, Any]) -> None:
-        from ol_bridge.datahub.converter import convert_event  # noqa: PLC0415
-
         mcps: Sequence[Mcp] = convert_event(event_to_dict(event), self._converter_config)
         for chunk in batched(mcps, self.config.batch_size):
             self._sink.write(chunk)
@@ -259,8 +254,8 @@ class DatahubTransport(Transport):
 def register() -> None:
     """Make ``type: datahub`` resolve to :class:`DatahubTransport` in openlineage-python.
 
-    Registers the dotted path, not the class, so calling this (from ``ol_bridge``'s
-    import) does not import acryl-datahub until a transport is actually built.
+    Registers the dotted path, not the class, so that the same two lines can live in
+    ``ol_bridge/__init__.py`` without importing acryl-datahub there.
     """
     get_default_factory().register_transport(
         DatahubTransport.kind or "datahub", "ol_bridge.datahub.transport.DatahubTransport"

@@ -66,7 +66,7 @@ def finished_run() -> Any:
 def plugin_urns(
     instance: Any, run: Any, naming: PluginNaming, module: str | None
 ) -> dict[str, Any]:
-    from datahub.ingestion.graph.client import DatahubClientConfig  # noqa: PLC0415
+    from datahub.ingestion.graph.client import DatahubClientConfig
 
     config = generator.DatahubDagsterSourceConfig(
         datahub_client_config=DatahubClientConfig(server="http://127.0.0.1:1"),

@@ -70,7 +70,7 @@ class KafkaSink:
         if self._emitter is None:
             try:
                 # Lazy: confluent-kafka comes with the optional `kafka` extra.
-                from datahub.emitter.kafka_emitter import (  # noqa: PLC0415
+                from datahub.emitter.kafka_emitter import (
                     DatahubKafkaEmitter,
                     KafkaEmitterConfig,
                 )

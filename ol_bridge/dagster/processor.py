@@ -202,8 +202,11 @@ def _from_error(error: Any) -> ErrorInfo:
     while getattr(root, "cause", None) is not None:
         root = root.cause
     class_name = root.cls_name or "Error"
+    message = root.message.strip()
+    if not message.startswith(class_name):
+        message = f"{class_name}: {message}"
     return ErrorInfo(
-        message=f"{class_name}: {root.message.strip()}".strip(),
+        message=message,
         stack_trace=error.to_string(),
         error_class=class_name,
     )

@@ -1,0 +1,1 @@
+"""The ``ol-bridge demo``: example Dagster definitions run on a temporary instance."""

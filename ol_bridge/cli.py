@@ -18,6 +18,11 @@ from ol_bridge import __version__
 _COMMANDS: dict[str, str] = {
     "demo": "ol_bridge.commands.demo:demo",
     "convert": "ol_bridge.commands.convert:convert",
+    "serve": "ol_bridge.commands.serve:serve",
+    "backfill": "ol_bridge.commands.backfill:backfill",
+    "lineage": "ol_bridge.commands.lineage:lineage",
+    "doctor": "ol_bridge.commands.doctor:doctor",
+    "outbox": "ol_bridge.commands.outbox:outbox",
 }
 
 

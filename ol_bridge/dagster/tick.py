@@ -97,50 +97,26 @@ def run_tick(
         if out_of_time():
             has_more = True
             break
-        dagster_run = instance.get_run_by_id(run_id)
-        if dagster_run is None:
-            log.warning("Run %s was deleted before its lineage was emitted; dropping it.", run_id)
+        walked = walk_run(
+            instance,
+            run_id,
+            runs[run_id],
+            emit,
+            translator=translator,
+            catalog=catalog,
+            records_per_page=limits.records_per_page,
+            out_of_time=out_of_time,
+        )
+        emitted += walked.emitted
+        if walked.progress is None:
             del runs[run_id]
-            continue
-        info = load_run_info(instance, dagster_run)
-        while True:
-            progress = runs[run_id]
-            batch = reader.read_run(instance, run_id, progress.after, limits.records_per_page)
-            processed = process_records(
-                progress,
-                batch.records,
-                lambda step, after, until, rid=run_id: reader.step_artifacts(  # type: ignore[misc]
-                    instance, rid, step, after, until
-                ),
-            )
-            for moment, progress_after in processed.moments:
-                event = _build(info, moment, translator, catalog)
-                try:
-                    emit(event)
-                except Exception as error:  # any transport's failure: keep it, retry later
-                    failure = DeliveryFailure(
-                        run_id=run_id,
-                        job_name=event.job.name,
-                        event_type=str(event.eventType.value if event.eventType else ""),
-                        error=f"{type(error).__name__}: {error}",
-                    )
-                    break
-                emitted += 1
-                runs[run_id] = progress_after
-            if failure is not None:
-                break
-            runs[run_id] = processed.progress
-            if processed.finished:
-                del runs[run_id]
-                finished += 1
-                break
-            if not batch.has_more:
-                break
-            if out_of_time():
-                has_more = True
-                break
-        if failure is not None:
+            finished += 1 if walked.finished else 0
+        else:
+            runs[run_id] = walked.progress
+        if walked.failure is not None or walked.has_more:
             has_more = True
+        if walked.failure is not None:
+            failure = walked.failure
             break
 
     new_cursor = SensorCursor(
@@ -149,6 +125,66 @@ def run_tick(
         start_after_timestamp=cursor.start_after_timestamp,
     )
     return TickResult(new_cursor, emitted, finished, has_more, failure)
+
+
+@attrs.frozen
+class RunWalk:
+    #: where the run stands now; None once its terminal event was handed off (or it is gone)
+    progress: RunProgress | None
+    emitted: int
+    finished: bool
+    has_more: bool = False
+    failure: DeliveryFailure | None = None
+
+
+def walk_run(
+    instance: DagsterInstance,
+    run_id: str,
+    progress: RunProgress,
+    emit: Emit,
+    *,
+    translator: OpenLineageTranslator,
+    catalog: AssetCatalog,
+    records_per_page: int = 1000,
+    out_of_time: Callable[[], bool] = lambda: False,
+) -> RunWalk:
+    """Hand off one run's events from ``progress`` on, page by page, until the run's log is
+    exhausted, it finished, a hand-off failed, or time ran out. Used by the sensor and by
+    backfills, so both produce the same events with the same ids."""
+    dagster_run = instance.get_run_by_id(run_id)
+    if dagster_run is None:
+        log.warning("Run %s was deleted before its lineage was emitted; dropping it.", run_id)
+        return RunWalk(progress=None, emitted=0, finished=False)
+    info = load_run_info(instance, dagster_run)
+    emitted = 0
+    while True:
+        batch = reader.read_run(instance, run_id, progress.after, records_per_page)
+        processed = process_records(
+            progress,
+            batch.records,
+            lambda step, after, until: reader.step_artifacts(instance, run_id, step, after, until),
+        )
+        for moment, progress_after in processed.moments:
+            event = _build(info, moment, translator, catalog)
+            try:
+                emit(event)
+            except Exception as error:  # any transport's failure: keep it, retry later
+                failure = DeliveryFailure(
+                    run_id=run_id,
+                    job_name=event.job.name,
+                    event_type=str(event.eventType.value if event.eventType else ""),
+                    error=f"{type(error).__name__}: {error}",
+                )
+                return RunWalk(progress, emitted, finished=False, has_more=True, failure=failure)
+            emitted += 1
+            progress = progress_after
+        progress = processed.progress
+        if processed.finished:
+            return RunWalk(progress=None, emitted=emitted, finished=True)
+        if not batch.has_more:
+            return RunWalk(progress, emitted, finished=False)
+        if out_of_time():
+            return RunWalk(progress, emitted, finished=False, has_more=True)
 
 
 def _build(

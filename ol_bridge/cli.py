@@ -8,6 +8,7 @@ breaks only the command that needs it.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import Any
 
 import click
@@ -28,11 +29,16 @@ _COMMANDS: dict[str, str] = {
 
 class _LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(_COMMANDS)
+        # Only commands whose module exists in this installation.
+        return sorted(
+            name
+            for name, target in _COMMANDS.items()
+            if importlib.util.find_spec(target.split(":")[0]) is not None
+        )
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = _COMMANDS.get(cmd_name)
-        if target is None:
+        if target is None or cmd_name not in self.list_commands(ctx):
             return None
         module_name, attribute = target.split(":")
         command: Any = getattr(importlib.import_module(module_name), attribute)

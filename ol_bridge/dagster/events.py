@@ -22,10 +22,12 @@ from openlineage.client.facet_v2 import (
     ownership_job,
     parent_run,
     processing_engine_run,
+    source_code_location_job,
     tags_job,
 )
 
 from ol_bridge import PRODUCER, __version__
+from ol_bridge.dagster import metadata as md
 from ol_bridge.dagster.catalog import AssetCatalog
 from ol_bridge.dagster.lineage import step_lineage
 from ol_bridge.dagster.moments import ErrorInfo, RunMoment, StepMoment, Transition
@@ -141,6 +143,9 @@ def step_run_event(
     tags = _tags_facet(step.tags)
     if tags is not None:
         job_facets["tags"] = tags
+    source = _source_code(step, catalog)
+    if source is not None:
+        job_facets["sourceCodeLocation"] = source
     return RunEvent(
         eventType=_STATE[moment.transition],
         eventTime=event_time(moment.timestamp),
@@ -265,6 +270,22 @@ def _owners(step: StepInfo, catalog: AssetCatalog) -> list[str]:
             if name not in owners:
                 owners.append(name)
     return owners
+
+
+def _source_code(
+    step: StepInfo, catalog: AssetCatalog
+) -> source_code_location_job.SourceCodeLocationJobFacet | None:
+    """Where the step's asset is defined (``with_source_code_references`` /
+    ``link_code_references_to_git``)."""
+    for key in step.output_assets:
+        description = catalog.describe(key)
+        reference = md.code_reference(description.metadata) if description else None
+        if reference is not None:
+            kind, url, path = reference
+            return source_code_location_job.SourceCodeLocationJobFacet(
+                type=kind, url=url, path=path, producer=PRODUCER
+            )
+    return None
 
 
 def _tags_facet(tags: Mapping[str, str]) -> tags_job.TagsJobFacet | None:

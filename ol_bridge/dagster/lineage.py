@@ -21,6 +21,7 @@ from openlineage.client.facet_v2 import (
     extraction_error_run,
     output_statistics_output_dataset,
     sql_job,
+    symlinks_dataset,
 )
 
 from ol_bridge import PRODUCER
@@ -169,6 +170,7 @@ class _StepLineageBuilder:
                 "documentation": documentation_facet(description.description),
                 "ownership": ownership_facet(description.owners),
                 "tags": tags_facet(description.tags, description.kinds),
+                "symlinks": self.asset_symlink(key, dataset),
                 "dagster_asset": DagsterAssetFacet(
                     assetKey=list(key.path),
                     codeLocation=self.run.code_location,
@@ -176,6 +178,26 @@ class _StepLineageBuilder:
                     assetUrl=self.translator.get_asset_url(key),
                 ),
             }
+        )
+
+    def asset_symlink(
+        self, key: AssetKey, dataset: DatasetId
+    ) -> symlinks_dataset.SymlinksDatasetFacet | None:
+        """A warehouse table that is also a Dagster asset: its asset identity as an alias.
+
+        Type ``DAGSTER_ASSET``, not ``TABLE``: DataHub resolves dataset URNs through TABLE
+        symlinks, and the warehouse name must stay the dataset's identity.
+        """
+        fallback = self.translator.naming.fallback_namespace
+        if dataset.namespace == fallback:
+            return None
+        return symlinks_dataset.SymlinksDatasetFacet(
+            identifiers=[
+                symlinks_dataset.Identifier(
+                    namespace=fallback, name=key.to_user_string(), type="DAGSTER_ASSET"
+                )
+            ],
+            producer=PRODUCER,
         )
 
     def add_check(self, evaluation: Any) -> None:

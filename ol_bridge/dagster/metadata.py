@@ -6,13 +6,22 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dagster import MetadataValue, PathMetadataValue, TableColumnLineage, TableSchema
+from dagster import (
+    CodeReferencesMetadataValue,
+    LocalFileCodeReference,
+    MetadataValue,
+    PathMetadataValue,
+    TableColumnLineage,
+    TableSchema,
+    UrlCodeReference,
+)
 
 #: metadata keys whose value is SQL that produced the asset, in order of preference
 SQL_KEYS = ("dagster/sql", "Query", "query", "sql")
 ROW_COUNT_KEY = "dagster/row_count"
 COLUMN_SCHEMA_KEY = "dagster/column_schema"
 COLUMN_LINEAGE_KEY = "dagster/column_lineage"
+CODE_REFERENCES_KEY = "dagster/code_references"
 #: acryl-datahub-dagster-plugin's keys for datasets an op reads / writes (DataHub URNs)
 DATAHUB_INPUTS_KEY = "datahub.inputs"
 DATAHUB_OUTPUTS_KEY = "datahub.outputs"
@@ -73,3 +82,20 @@ def string_list(value: Any) -> list[str]:
     if isinstance(value, Sequence):
         return [item for item in value if isinstance(item, str)]
     return []
+
+
+def code_reference(metadata: Mapping[str, Any]) -> tuple[str, str, str | None] | None:
+    """(type, url, path) of the first source-code reference: a URL (``git``) when the code
+    references were linked to a repository, else the local file (``file``)."""
+    value = metadata.get(CODE_REFERENCES_KEY)
+    if not isinstance(value, CodeReferencesMetadataValue):
+        return None
+    references = value.code_references
+    for reference in references:
+        if isinstance(reference, UrlCodeReference):
+            return ("git", reference.url, None)
+    for reference in references:
+        if isinstance(reference, LocalFileCodeReference):
+            line = f"#L{reference.line_number}" if reference.line_number else ""
+            return ("file", f"file://{reference.file_path}{line}", reference.file_path)
+    return None

@@ -169,7 +169,9 @@ def retry_job() -> None:
 
 def definitions(*sensors: dg.SensorDefinition) -> dg.Definitions:
     return dg.Definitions(
-        assets=[orders, customers, customer_totals, broken_sql, daily_events],
+        assets=dg.with_source_code_references(
+            [orders, customers, customer_totals, broken_sql, daily_events]
+        ),
         asset_checks=[totals_positive],
         jobs=[asset_job, broken_sql_job, daily_job, ops_job, failing_job, retry_job, odd_job],
         sensors=list(sensors),

@@ -74,6 +74,16 @@ def test_asset_job_on_every_storage(any_instance, ol_client, recorder, ol_valida
     assert {f["name"] for f in lineage["total"]["inputFields"]} == {"analytics.main.orders"}
     assert [f["field"] for f in lineage["total"]["inputFields"]] == ["amount"]
     assert output["facets"]["dagster_asset"]["assetKey"] == [*jobs.WAREHOUSE, "customer_totals"]
+    assert output["facets"]["symlinks"]["identifiers"] == [
+        {
+            "namespace": "dagster",
+            "name": "prod/duckdb/analytics/main/customer_totals",
+            "type": "DAGSTER_ASSET",
+        }
+    ]
+    source = complete["job"]["facets"]["sourceCodeLocation"]
+    assert source["type"] == "file" and source["path"].endswith("tests/dagster/jobs.py")
+    assert source["url"].startswith("file://") and "#L" in source["url"]
     assert {i["name"] for i in complete["inputs"]} == {
         "analytics.main.orders",
         "analytics.main.customers",

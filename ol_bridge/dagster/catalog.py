@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
-from dagster import AssetKey, RepositoryDefinition
+from dagster import AssetKey, DagsterInstance, RepositoryDefinition
 
 
 @attrs.frozen
@@ -23,11 +23,33 @@ class AssetDescription:
 
 
 class AssetCatalog:
-    """Looks assets up in a repository's asset graph, memoised per key."""
+    """Looks assets up in a repository's asset graph and the instance, memoised per key."""
 
-    def __init__(self, repository: RepositoryDefinition | None = None) -> None:
+    def __init__(
+        self,
+        repository: RepositoryDefinition | None = None,
+        instance: DagsterInstance | None = None,
+    ) -> None:
         self._graph = repository.asset_graph if repository is not None else None
+        self._instance = instance
         self._cache: dict[AssetKey, AssetDescription | None] = {}
+        self._materialized: dict[AssetKey, Mapping[str, Any]] = {}
+
+    def last_materialization_metadata(self, key: AssetKey) -> Mapping[str, Any]:
+        """Metadata of the asset's latest materialization, in any run or code location.
+
+        An upstream asset is named from it, so that an input gets the same dataset name as
+        the output that wrote it (its IO manager may have recorded ``dagster/table_name``).
+        """
+        if key not in self._materialized:
+            metadata: Mapping[str, Any] = {}
+            if self._instance is not None:
+                result = self._instance.fetch_materializations(key, limit=1)
+                if result.records:
+                    materialization = result.records[0].asset_materialization
+                    metadata = dict(materialization.metadata) if materialization else {}
+            self._materialized[key] = metadata
+        return self._materialized[key]
 
     def describe(self, key: AssetKey) -> AssetDescription | None:
         if key not in self._cache:

@@ -66,6 +66,46 @@ def table_location(key: dg.AssetKey, default_schema: str) -> tuple[str, str]:
     return schema, path[-1]
 
 
+class AnnotatingIOManager(dg.IOManager):
+    """Delegates to ``inner`` and then records the warehouse table an output went to."""
+
+    def __init__(
+        self,
+        inner: dg.IOManager,
+        *,
+        platform: str,
+        database: str,
+        default_schema: str,
+        datahub_url: str | None = None,
+        env: str = "PROD",
+    ) -> None:
+        self.inner = inner
+        self.platform = platform
+        self.database = database
+        self.default_schema = default_schema
+        self.datahub_url = datahub_url
+        self.env = env
+
+    def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
+        self.inner.handle_output(context, obj)
+        if not context.has_asset_key:
+            return
+        schema, table = table_location(context.asset_key, self.default_schema)
+        qualified = f"{self.database}.{schema}.{table}".lower()
+        metadata: dict[str, Any] = {
+            "dagster/table_name": qualified,
+            "dagster/storage_kind": self.platform,
+        }
+        if self.datahub_url:
+            metadata["datahub/url"] = dg.MetadataValue.url(
+                datahub_dataset_url(self.datahub_url, self.platform, qualified, self.env)
+            )
+        context.add_output_metadata(metadata)
+
+    def load_input(self, context: dg.InputContext) -> Any:
+        return self.inner.load_input(context)
+
+
 class DuckDBTableIOManager(dg.ConfigurableIOManager):
     """Stores DataFrames (pandas, or anything DuckDB can scan: Arrow, Polars) as DuckDB tables.
 

@@ -99,9 +99,14 @@ class _StepLineageBuilder:
     def describe(self, key: AssetKey) -> AssetDescription:
         return self.catalog.describe(key) or AssetDescription()
 
-    def dataset_of(self, key: AssetKey, metadata: Mapping[str, Any] | None = None) -> DatasetId:
-        layers = md.merged(self.describe(key).metadata, metadata)
-        return self.translator.get_asset_dataset(key, layers)
+    def dataset_of(self, key: AssetKey) -> DatasetId:
+        """An upstream asset's dataset, named as its latest materialization named it."""
+        return self.translator.get_asset_dataset(key, self.upstream_metadata(key))
+
+    def upstream_metadata(self, key: AssetKey) -> dict[str, Any]:
+        return md.merged(
+            self.describe(key).metadata, self.catalog.last_materialization_metadata(key)
+        )
 
     # -- collection ---------------------------------------------------------------------
     def collect(self, artifacts: Sequence[DagsterEvent]) -> None:
@@ -145,7 +150,7 @@ class _StepLineageBuilder:
 
     def add_asset_input(self, key: AssetKey, run_metadata: Mapping[str, Any] | None = None) -> None:
         description = self.describe(key)
-        metadata = md.merged(description.metadata, run_metadata)
+        metadata = md.merged(self.upstream_metadata(key), run_metadata)
         dataset = self.translator.get_asset_dataset(key, metadata)
         draft = self.found.input(dataset)
         for name, facet in self.asset_facets(key, dataset, description, metadata).items():

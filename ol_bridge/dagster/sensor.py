@@ -67,7 +67,7 @@ def build_openlineage_sensor(
     )
     def _openlineage_sensor(context: SensorEvaluationContext) -> SensorResult:
         cursor = SensorCursor.from_json(context.cursor) or initial_cursor(context, start)
-        catalog = AssetCatalog(_repository_of(context))
+        catalog = AssetCatalog(_repository_of(context), context.instance)
         emitted: list[RunEvent] = []
 
         def emit(event: RunEvent) -> None:

@@ -13,7 +13,11 @@ from typing import Any
 
 import attrs
 
+from ol_bridge.datahub.plugin_urns import PluginNaming
 from ol_bridge.errors import ConfigError
+
+#: URN schemes: DataHub's OpenLineage converter, or acryl-datahub-dagster-plugin's.
+URN_SCHEMES = ("openlineage", "datahub-dagster-plugin")
 
 #: DataHub's fabric types (``com.linkedin.common.FabricType``); a dataset URN's env is one of them.
 FABRIC_TYPES = frozenset(
@@ -41,6 +45,27 @@ def _check_env(_inst: object, _attr: attrs.Attribute[str], value: str) -> None:
 
 
 _BOOL = attrs.validators.instance_of(bool)
+
+
+def _check_scheme(_inst: object, _attr: attrs.Attribute[str], value: str) -> None:
+    if value not in URN_SCHEMES:
+        raise ConfigError(f"urn_scheme={value!r} is not known; use one of {list(URN_SCHEMES)}")
+
+
+def _to_naming(value: PluginNaming | Mapping[str, Any]) -> PluginNaming:
+    if isinstance(value, PluginNaming):
+        return value
+    if isinstance(value, Mapping):
+        return PluginNaming.from_dict(value)
+    raise ConfigError(
+        f"plugin_naming must be a mapping of datahub-dagster-plugin naming settings, "
+        f"got {type(value).__name__}"
+    )
+
+
+def _default_naming(config: ConverterConfig) -> PluginNaming:
+    # The plugin used one env for datasets and pipelines alike.
+    return PluginNaming(env=config.env)
 
 
 @attrs.frozen(cache_hash=True)
@@ -79,6 +104,16 @@ class ConverterConfig:
     resolve_symlinks: bool = attrs.field(default=True, validator=_BOOL, kw_only=True)
     #: Emit ``subTypes`` on DataJobs from the ``jobType`` facet (a deliberate addition).
     emit_job_subtypes: bool = attrs.field(default=True, validator=_BOOL, kw_only=True)
+    #: ``openlineage`` (DataHub's converter) or ``datahub-dagster-plugin``: DataFlow, DataJob
+    #: and DataProcessInstance URNs of acryl-datahub-dagster-plugin for Dagster events.
+    urn_scheme: str = attrs.field(default="openlineage", validator=_check_scheme, kw_only=True)
+    #: What the plugin's URNs depended on (module, deployment, ...); only read by the
+    #: ``datahub-dagster-plugin`` scheme. A mapping is accepted; its ``env`` defaults to ``env``.
+    plugin_naming: PluginNaming = attrs.field(
+        default=attrs.Factory(_default_naming, takes_self=True),
+        converter=_to_naming,
+        kw_only=True,
+    )
 
     @property
     def namespace_instances(self) -> dict[str, str]:
@@ -94,8 +129,12 @@ class ConverterConfig:
             raise ConfigError(
                 f"unknown DataHub converter option(s) {unknown}; known options: {sorted(known)}"
             )
+        params = dict(data)
+        naming = params.get("plugin_naming")
+        if isinstance(naming, Mapping) and "env" not in naming and "env" in params:
+            params["plugin_naming"] = {**naming, "env": params["env"]}
         try:
-            return cls(**dict(data))
+            return cls(**params)
         except (TypeError, ValueError) as exc:
             # attrs' validators put the readable sentence first in their args.
             detail = exc.args[0] if exc.args else exc

@@ -29,9 +29,10 @@ from datahub.metadata.schema_classes import (
     TimeStampClass,
 )
 from datahub.metadata.urns import (
+    DataFlowUrn,
+    DataJobUrn,
     DataPlatformInstanceUrn,
     DataPlatformUrn,
-    DataProcessInstanceUrn,
 )
 from datahub.specific.aspect_helpers.tags import HasTagsPatch
 from datahub.specific.datajob import DataJobPatchBuilder
@@ -45,7 +46,7 @@ from ol_bridge.datahub.datasets import (
     job_lineage_patch,
     plan_datasets,
 )
-from ol_bridge.datahub.job_urns import JobUrns, job_urns, orchestrator
+from ol_bridge.datahub.entities import Entities, event_entities
 from ol_bridge.datahub.olevent import (
     as_event_dict,
     check_run_id,
@@ -104,19 +105,6 @@ def _convert_run_event(data: Mapping[str, Any], config: ConverterConfig) -> list
     return _convert_job(data, config, run_facets=mapping(run.get("facets")), with_run=True)
 
 
-def _urns(
-    data: Mapping[str, Any], config: ConverterConfig, run_facets: Mapping[str, Any]
-) -> JobUrns:
-    namespace, name, job_facets = _job_of(data)
-    orchestrator_name = orchestrator(
-        config,
-        text(mapping(job_facets.get("jobType")).get("integration")),
-        text(mapping(run_facets.get("processing_engine")).get("name")),
-        text(data.get("producer")),
-    )
-    return job_urns(namespace, name, orchestrator_name, config)
-
-
 def _convert_job(
     data: Mapping[str, Any],
     config: ConverterConfig,
@@ -126,7 +114,9 @@ def _convert_job(
 ) -> list[Proposal]:
     millis = parse_time(data.get("eventTime"), "eventTime").epoch_millis
     _, _, job_facets = _job_of(data)
-    urns = _urns(data, config, run_facets)
+    urns = event_entities(
+        data, config, job_facets=job_facets, run_facets=run_facets, with_run=with_run
+    )
     description = text(mapping(job_facets.get("documentation")).get("description"))
     dagster_job = mapping(job_facets.get("dagster_job"))
     job_url = text(mapping(job_facets.get("sourceCodeLocation")).get("url")) or text(
@@ -139,7 +129,7 @@ def _convert_job(
         externalUrl=text(dagster_job.get("jobUrl")),
     )
     job_info = DataJobInfoClass(
-        name=urns.job_display_name,
+        name=urns.job_name,
         type=urns.flow.orchestrator,
         flowUrn=str(urns.flow),
         customProperties={
@@ -159,10 +149,12 @@ def _convert_job(
             instance=str(DataPlatformInstanceUrn(platform, config.platform_instance)),
         )
     out = aspects.upserts(urns.flow, [flow_info, status, instance])
-    out += aspects.upserts(urns.job, [instance, job_info, status])
-    out += _flow_tags(urns, run_facets)
-    out += _job_patches(urns, job_facets)
-    if config.emit_job_subtypes:
+    if urns.job is not None:
+        out += aspects.upserts(urns.job, [instance, job_info, status])
+    out += _flow_tags(urns.flow, run_facets)
+    if urns.job is not None:
+        out += _job_patches(urns.job, job_facets)
+    if config.emit_job_subtypes and urns.job is not None:
         job_type = text(mapping(job_facets.get("jobType")).get("jobType"))
         if job_type:
             subtypes = SubTypesClass(typeNames=[_SUBTYPE_NAMES.get(job_type, job_type)])
@@ -170,35 +162,38 @@ def _convert_job(
     plan = plan_datasets(data, config)
     out += dataset_proposals(plan, config, millis)
     sql = text(mapping(job_facets.get("sql")).get("query"))
-    out += job_lineage_patch(urns.job, plan, millis, sql, config)
+    if urns.job is not None:
+        # A flow has no inputs/outputs aspect; a plugin-scheme job run keeps its datasets
+        # on the run instance below.
+        out += job_lineage_patch(urns.job, plan, millis, sql, config)
     if with_run:
         out += _instance(data, urns, plan, run_facets, millis)
     return out
 
 
-def _flow_tags(urns: JobUrns, run_facets: Mapping[str, Any]) -> list[Proposal]:
+def _flow_tags(flow: DataFlowUrn, run_facets: Mapping[str, Any]) -> list[Proposal]:
     tags = aspects.airflow_dag_tags(run_facets)
     if tags is None:
         return []
     if not tags.tags:
-        return aspects.upserts(urns.flow, [tags])  # what DataHub's converter writes
-    builder = _DataFlowTagsPatch(str(urns.flow))
+        return aspects.upserts(flow, [tags])  # what DataHub's converter writes
+    builder = _DataFlowTagsPatch(str(flow))
     for tag in tags.tags:
         builder.add_tag(tag)
     return list(builder.build())
 
 
-def _job_patches(urns: JobUrns, job_facets: Mapping[str, Any]) -> list[Proposal]:
+def _job_patches(job: DataJobUrn, job_facets: Mapping[str, Any]) -> list[Proposal]:
     out: list[Proposal] = []
     owners = aspects.owners(mapping(job_facets.get("ownership")))
     if owners:
-        builder = DataJobPatchBuilder(str(urns.job))
+        builder = DataJobPatchBuilder(str(job))
         for owner in owners:
             builder.add_owner(owner)
         out += builder.build()
     tags = aspects.facet_tags(mapping(job_facets.get("tags")))
     if tags:
-        builder = DataJobPatchBuilder(str(urns.job))
+        builder = DataJobPatchBuilder(str(job))
         for tag in tags:
             builder.add_tag(tag)
         out += builder.build()
@@ -207,27 +202,26 @@ def _job_patches(urns: JobUrns, job_facets: Mapping[str, Any]) -> list[Proposal]
 
 def _instance(
     data: Mapping[str, Any],
-    urns: JobUrns,
+    urns: Entities,
     plan: DatasetPlan,
     run_facets: Mapping[str, Any],
     millis: int,
 ) -> list[Proposal]:
-    run_id = check_run_id(mapping(data.get("run")).get("runId"))
-    parent_run_id = text(mapping(mapping(run_facets.get("parent")).get("run")).get("runId"))
+    assert urns.instance is not None  # event_entities gives every run event an instance
     properties = DataProcessInstancePropertiesClass(
-        name=run_id,
+        name=urns.instance_name,
         created=AuditStampClass(time=millis, actor=DATAHUB_ACTOR),
         customProperties=instance_custom_properties(run_facets),
         externalUrl=text(mapping(run_facets.get("dagster_run")).get("runUrl")),
     )
     relationships = DataProcessInstanceRelationshipsClass(
-        parentTemplate=str(urns.job),
+        parentTemplate=str(urns.template),
         upstreamInstances=[],
-        parentInstance=str(DataProcessInstanceUrn(parent_run_id)) if parent_run_id else None,
+        parentInstance=str(urns.parent_instance) if urns.parent_instance else None,
     )
     event_type = text(data.get("eventType")) or "OTHER"
     return aspects.upserts(
-        DataProcessInstanceUrn(run_id),
+        urns.instance,
         [
             DataProcessInstanceInputClass(inputs=[str(u) for u in plan.input_urns]),
             DataProcessInstanceOutputClass(outputs=[str(u) for u in plan.output_urns]),

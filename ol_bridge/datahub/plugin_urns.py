@@ -66,14 +66,20 @@ class PluginNaming:
                 f"Unknown key(s) {unknown} in the datahub-dagster-plugin naming settings; "
                 f"allowed: {sorted(known)}."
             )
-        return cls(**params)
+        try:
+            return cls(**params)
+        except (TypeError, ValueError) as error:
+            raise ConfigError(
+                f"Invalid datahub-dagster-plugin naming settings {dict(params)!r}: {error}"
+            ) from error
 
     def module_for(self, code_location: str | None) -> str | None:
         """The Python module the plugin saw for ``code_location``."""
         return dict(self.modules).get(code_location or "", self.module)
 
 
-def _prefix(naming: PluginNaming, code_location: str | None) -> str:
+def plugin_prefix(naming: PluginNaming, code_location: str | None) -> str:
+    """The ``<prefix>`` of the plugin's flow, job and instance ids (see the module docstring)."""
     module = naming.module_for(code_location)
     if naming.dagster_cloud:
         # The plugin formats a missing module as the text "None" here; keep it so.
@@ -90,7 +96,7 @@ def plugin_dataflow_urn(
     job_name: str, naming: PluginNaming, *, code_location: str | None = None
 ) -> DataFlowUrn:
     """The plugin's DataFlow URN of a Dagster job."""
-    flow_id = f"{_prefix(naming, code_location)}/{job_name}"
+    flow_id = f"{plugin_prefix(naming, code_location)}/{job_name}"
     return DataFlowUrn.create_from_ids(
         orchestrator=ORCHESTRATOR,
         flow_id=flow_id,
@@ -103,7 +109,7 @@ def plugin_datajob_urn(
     job_name: str, step_key: str, naming: PluginNaming, *, code_location: str | None = None
 ) -> DataJobUrn:
     """The plugin's DataJob URN of one step (op) of a Dagster job."""
-    job_id = f"{_prefix(naming, code_location)}/{plugin_op_name(step_key)}"
+    job_id = f"{plugin_prefix(naming, code_location)}/{plugin_op_name(step_key)}"
     flow = plugin_dataflow_urn(job_name, naming, code_location=code_location)
     return DataJobUrn(flow, job_id)
 
@@ -119,7 +125,7 @@ def plugin_dpi_urn(
     if step_key is None:
         instance_id = dagster_run_id
     else:
-        op_id = f"{_prefix(naming, code_location)}/{plugin_op_name(step_key)}"
+        op_id = f"{plugin_prefix(naming, code_location)}/{plugin_op_name(step_key)}"
         instance_id = f"{dagster_run_id}.{op_id}"
     key = DataProcessInstanceKey(cluster=naming.env, orchestrator=ORCHESTRATOR, id=instance_id)
     return DataProcessInstanceUrn(key.guid())

@@ -8,11 +8,15 @@ recording emitter, exactly as its sensor does, and we compare URNs.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import Any
 
+import dagster as dg
 import pytest
-from dagster import DagsterInstance, In, Out, job, op
+from dagster import In, Out, job, op
+from openlineage.client import OpenLineageClient
 
+from ol_bridge.datahub import ConverterConfig, convert_event
 from ol_bridge.datahub.plugin_urns import (
     PluginNaming,
     plugin_dataflow_urn,
@@ -21,6 +25,7 @@ from ol_bridge.datahub.plugin_urns import (
     plugin_op_name,
 )
 from ol_bridge.errors import ConfigError
+from tests.datahub.sensor_runs import RecordingTransport, emit_runs
 
 generator = pytest.importorskip("datahub_dagster_plugin.client.dagster_generator")
 
@@ -54,13 +59,19 @@ class RecordingEmitter:
 
 
 @pytest.fixture(scope="module")
-def finished_run() -> Any:
-    instance = DagsterInstance.ephemeral()
-    result = iris_job.execute_in_process(instance=instance)
-    assert result.success
-    run = instance.get_run_by_id(result.run_id)
-    assert run is not None
-    return instance, run
+def finished_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One iris_job run, and the events ol-bridge's real sensor emitted for it."""
+    recorder = RecordingTransport()
+    with dg.instance_for_test(temp_dir=str(tmp_path_factory.mktemp("plugin"))) as instance:
+        [run_id] = emit_runs(
+            instance,
+            OpenLineageClient(transport=recorder),
+            lambda sensor: dg.Definitions(jobs=[iris_job], sensors=[sensor]),
+            ["iris_job"],
+        )
+        run = instance.get_run_by_id(run_id)
+        assert run is not None and run.is_success
+        yield instance, run, recorder.events
 
 
 def plugin_urns(
@@ -127,7 +138,7 @@ NAMINGS = [
 def test_urns_match_the_plugin_on_a_real_run(
     finished_run: Any, naming: PluginNaming, module: str | None
 ) -> None:
-    instance, run = finished_run
+    instance, run, _ = finished_run
     theirs = plugin_urns(instance, run, naming, module)
     location = "iris"
     ours = {
@@ -143,6 +154,63 @@ def test_urns_match_the_plugin_on_a_real_run(
         },
     }
     assert ours == theirs
+
+
+#: Namings for the converter on the sensor's events. In-process runs have no code location, so
+#: a per-location module cannot apply; the module is given for every location instead.
+CONVERTER_NAMINGS = [
+    pytest.param(PluginNaming(), None, id="oss-file-location"),
+    pytest.param(PluginNaming(module="iris_pkg"), "iris_pkg", id="oss-module"),
+    pytest.param(
+        PluginNaming(env="DEV", platform_instance="eu", module="iris_pkg"),
+        "iris_pkg",
+        id="env-platform-instance",
+    ),
+    pytest.param(
+        PluginNaming(module="iris_pkg", dagster_cloud=True, deployment="staging"),
+        "iris_pkg",
+        id="dagster-plus",
+    ),
+]
+
+
+def converted(events: list[dict[str, Any]], config: ConverterConfig) -> dict[str, Any]:
+    """What the converter writes for the sensor's events, in the shape of ``plugin_urns``."""
+    flows, jobs, instances = set(), set(), {}
+    for event in events:
+        for mcp in convert_event(event, config):
+            urn = str(mcp.entityUrn)
+            if mcp.entityType == "dataFlow":
+                flows.add(urn)
+            elif mcp.entityType == "dataJob":
+                jobs.add(urn)
+            elif mcp.aspectName == "dataProcessInstanceRelationships":
+                aspect = mcp.aspect
+                assert aspect is not None
+                instances[urn] = (aspect.parentTemplate, aspect.parentInstance)  # type: ignore[union-attr]
+    return {"flows": flows, "jobs": jobs, "instances": instances}
+
+
+@pytest.mark.parametrize(("naming", "module"), CONVERTER_NAMINGS)
+def test_converter_on_sensor_events_writes_the_plugins_urns(
+    finished_run: Any, naming: PluginNaming, module: str | None
+) -> None:
+    instance, run, events = finished_run
+    theirs = plugin_urns(instance, run, naming, module)
+    config = ConverterConfig(urn_scheme="datahub-dagster-plugin", plugin_naming=naming)
+
+    ours = converted(events, config)
+
+    [run_instance] = theirs["run"]
+    expected_instances = {run_instance: (theirs["flow"], None)}
+    for step, job_urn in theirs["jobs"].items():
+        [step_instance] = theirs["steps"][step]
+        expected_instances[step_instance] = (job_urn, run_instance)
+    assert ours == {
+        "flows": {theirs["flow"]},
+        "jobs": set(theirs["jobs"].values()),
+        "instances": expected_instances,
+    }
 
 
 def test_exact_urns_for_a_module_location() -> None:

@@ -1,0 +1,157 @@
+"""Which DataFlow, DataJob and DataProcessInstance an OL event is about, per URN scheme.
+
+* ``openlineage`` (default): DataHub's own OpenLineage converter's rules (``job_urns``);
+  the run is ``urn:li:dataProcessInstance:<runId>``, its parent the ``parent`` facet's run.
+* ``datahub-dagster-plugin``: for events that carry our ``dagster_run`` / ``dagster_job``
+  facets, the URNs ``acryl-datahub-dagster-plugin`` gave the same Dagster run
+  (``plugin_urns``), so history recorded by the plugin stays attached. As in the plugin,
+  a Dagster job run is an instance of the DataFlow itself (no DataJob stands for the
+  whole job), and a step run is an instance of the op's DataJob. Events without those
+  facets (any other producer) keep the ``openlineage`` scheme.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+from datahub.api.entities.dataprocess.dataprocess_instance import DataProcessInstanceKey
+from datahub.metadata.urns import DataFlowUrn, DataJobUrn, DataProcessInstanceUrn
+
+from ol_bridge.datahub.config import ConverterConfig
+from ol_bridge.datahub.job_urns import job_urns, orchestrator
+from ol_bridge.datahub.olevent import mapping, text
+from ol_bridge.datahub.plugin_urns import (
+    ORCHESTRATOR,
+    PluginNaming,
+    plugin_dataflow_urn,
+    plugin_datajob_urn,
+    plugin_dpi_urn,
+    plugin_op_name,
+    plugin_prefix,
+)
+
+PLUGIN_SCHEME = "datahub-dagster-plugin"
+
+
+@attrs.frozen
+class Entities:
+    """The entities one OL event writes to."""
+
+    flow: DataFlowUrn
+    flow_name: str
+    #: None when the event is a Dagster job run in the plugin scheme (an instance of the flow).
+    job: DataJobUrn | None
+    job_name: str
+    #: None for a JobEvent, which has no run.
+    instance: DataProcessInstanceUrn | None = None
+    instance_name: str = ""
+    parent_instance: DataProcessInstanceUrn | None = None
+
+    @property
+    def template(self) -> DataFlowUrn | DataJobUrn:
+        """What the run is an instance of."""
+        return self.job if self.job is not None else self.flow
+
+
+@attrs.frozen
+class DagsterRef:
+    """What the plugin's URNs depend on, read from our ``dagster_run`` / ``dagster_job`` facets."""
+
+    job_name: str
+    code_location: str | None
+    #: Op (definition) name of a step; None for the job itself.
+    op_name: str | None
+    step_key: str | None
+    dagster_run_id: str | None
+
+
+def dagster_ref(job_facets: Mapping[str, Any], run_facets: Mapping[str, Any]) -> DagsterRef | None:
+    """The Dagster job/step behind an event, or None when it carries no Dagster facets."""
+    run = mapping(run_facets.get("dagster_run"))
+    job = mapping(job_facets.get("dagster_job"))
+    job_name = text(run.get("jobName")) or text(job.get("jobName"))
+    if job_name is None:
+        return None
+    step_key = text(run.get("stepKey"))
+    op_name = text(job.get("opName")) or (plugin_op_name(step_key) if step_key else None)
+    return DagsterRef(
+        job_name=job_name,
+        code_location=text(run.get("codeLocation")) or text(job.get("codeLocation")),
+        op_name=op_name,
+        step_key=step_key,
+        dagster_run_id=text(run.get("dagsterRunId")),
+    )
+
+
+def _step_instance(
+    ref: DagsterRef, run_id: str, op_name: str, naming: PluginNaming
+) -> tuple[DataProcessInstanceUrn, str]:
+    prefix = plugin_prefix(naming, ref.code_location)
+    step_key = ref.step_key or op_name
+    if step_key == op_name:
+        urn = plugin_dpi_urn(run_id, naming, step_key=op_name, code_location=ref.code_location)
+        return urn, f"{run_id}.{prefix}/{op_name}"
+    # Nested-graph, aliased and dynamic steps never had run history in the plugin (it matched
+    # step stats by op name); keying them by step key keeps each step run its own instance
+    # instead of folding e.g. every mapped `square[k]` into one.
+    instance_id = f"{run_id}.{prefix}/{step_key}"
+    key = DataProcessInstanceKey(cluster=naming.env, orchestrator=ORCHESTRATOR, id=instance_id)
+    return DataProcessInstanceUrn(key.guid()), instance_id
+
+
+def plugin_entities(ref: DagsterRef, naming: PluginNaming, *, with_run: bool) -> Entities:
+    """Entities of a Dagster event in the plugin's URN scheme."""
+    location = ref.code_location
+    flow = plugin_dataflow_urn(ref.job_name, naming, code_location=location)
+    job = None
+    if ref.op_name is not None:
+        job = plugin_datajob_urn(ref.job_name, ref.op_name, naming, code_location=location)
+    name = ref.op_name or ref.job_name
+    if not with_run or ref.dagster_run_id is None:
+        return Entities(flow=flow, flow_name=ref.job_name, job=job, job_name=name)
+    run_id = ref.dagster_run_id
+    if ref.op_name is None:
+        instance = plugin_dpi_urn(run_id, naming, code_location=location)
+        return Entities(flow, ref.job_name, job, name, instance, run_id, None)
+    instance, instance_id = _step_instance(ref, run_id, ref.op_name, naming)
+    parent = plugin_dpi_urn(run_id, naming, code_location=location)
+    return Entities(flow, ref.job_name, job, name, instance, instance_id, parent)
+
+
+def event_entities(
+    data: Mapping[str, Any],
+    config: ConverterConfig,
+    *,
+    job_facets: Mapping[str, Any],
+    run_facets: Mapping[str, Any],
+    with_run: bool,
+) -> Entities:
+    """The entities of one event (``data`` already checked to have a job namespace/name)."""
+    if config.urn_scheme == PLUGIN_SCHEME:
+        ref = dagster_ref(job_facets, run_facets)
+        # A run event needs the Dagster run id (``dagster_run``) to name its instance.
+        if ref is not None and (ref.dagster_run_id is not None or not with_run):
+            return plugin_entities(ref, config.plugin_naming, with_run=with_run)
+    job = mapping(data.get("job"))
+    orchestrator_name = orchestrator(
+        config,
+        text(mapping(job_facets.get("jobType")).get("integration")),
+        text(mapping(run_facets.get("processing_engine")).get("name")),
+        text(data.get("producer")),
+    )
+    urns = job_urns(str(job.get("namespace")), str(job.get("name")), orchestrator_name, config)
+    if not with_run:
+        return Entities(urns.flow, urns.flow_name, urns.job, urns.job_display_name)
+    run_id = str(mapping(data.get("run")).get("runId"))
+    parent_run_id = text(mapping(mapping(run_facets.get("parent")).get("run")).get("runId"))
+    return Entities(
+        flow=urns.flow,
+        flow_name=urns.flow_name,
+        job=urns.job,
+        job_name=urns.job_display_name,
+        instance=DataProcessInstanceUrn(run_id),
+        instance_name=run_id,
+        parent_instance=DataProcessInstanceUrn(parent_run_id) if parent_run_id else None,
+    )

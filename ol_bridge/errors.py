@@ -53,3 +53,11 @@ class LitePatchError(DeliveryError):
 
 class EventInputError(OlBridgeError):
     """A file or stream given to ``ol-bridge convert`` does not hold OpenLineage events."""
+
+
+class OutboxFullError(DeliveryError):
+    """The delivery outbox reached its size cap for a destination and takes no new events."""
+
+
+class DestinationRejectedError(DeliveryError):
+    """A destination refused an event for good (e.g. HTTP 400); retrying cannot help."""

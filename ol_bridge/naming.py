@@ -399,20 +399,23 @@ def dataset_for_uri(
         # is not known where the events are built.
         return DatasetId("file", posixpath.normpath(uri.replace("\\", "/")))
     parts = urlsplit(uri)
+    netloc = _without_password(parts.netloc)
     scheme = parts.scheme.lower()
     if not scheme:
         raise NamingError(
-            f"{source} metadata {uri!r} is not a URI (no scheme before '://'); use e.g."
+            f"{source} metadata {_without_userinfo(uri)!r} is not a URI (no scheme before"
+            " '://'); use e.g."
             " 's3://bucket/key' or an absolute local path."
         )
     if scheme == "file":
         # OpenLineage: namespace ``file`` for the local file system, ``file://host``
         # for a remote one.
-        host = parts.netloc if parts.netloc not in ("", "localhost") else ""
+        host = netloc if netloc not in ("", "localhost") else ""
         return DatasetId(f"file://{host}" if host else "file", parts.path or "/")
-    if not parts.netloc:
+    if not netloc:
         raise NamingError(
-            f"{source} metadata {uri!r} has no host or bucket after '{scheme}://'; give the"
+            f"{source} metadata {_without_userinfo(uri)!r} has no host or bucket after"
+            f" '{scheme}://'; give the"
             " full address, e.g. 's3://bucket/key' or 'postgres://host:5432/db.schema.table'."
         )
     # OpenLineage names S3 and GCS namespaces s3:// and gs://, whatever the client wrote.
@@ -421,7 +424,24 @@ def dataset_for_uri(
     platform = canonical_platform(scheme)
     if platform in TABLE_PLATFORMS:
         name = config.table_name(platform, name)
-    return DatasetId(f"{scheme_name}://{parts.netloc}", name)
+    return DatasetId(f"{scheme_name}://{netloc}", name)
+
+
+def _without_password(authority: str) -> str:
+    """``authority`` without a ``user:password@`` part: connection strings carry
+    credentials, and events must never. A userinfo without a password stays, since some
+    schemes name things with it (``abfss://container@account...``)."""
+    userinfo, at, host = authority.rpartition("@")
+    return host if at and ":" in userinfo else authority
+
+
+def _without_userinfo(uri: str) -> str:
+    """``uri`` with no password in it, for error messages."""
+    scheme, sep, rest = uri.partition("://")
+    if not sep:
+        return uri
+    authority, slash, path = rest.partition("/")
+    return f"{scheme}://{_without_password(authority)}{slash}{path}"
 
 
 def dataset_from_datahub_urn(urn: str, config: NamingConfig | None = None) -> DatasetId:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Literal
 
+import attrs
 from dagster import (
     DefaultSensorStatus,
     SensorDefinition,
@@ -22,6 +24,7 @@ from ol_bridge.dagster.cursor import SensorCursor
 from ol_bridge.dagster.reader import latest_status_ids
 from ol_bridge.dagster.tick import TickLimits, run_tick
 from ol_bridge.dagster.translator import OpenLineageTranslator
+from ol_bridge.delivery import DeliveryConfig, SensorDelivery
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +41,7 @@ def build_openlineage_sensor(
     client: OpenLineageClient | Callable[[], OpenLineageClient] | None = None,
     start: Start = "beginning",
     limits: TickLimits | None = None,
+    delivery: DeliveryConfig | None = None,
 ) -> SensorDefinition:
     """A sensor that emits OpenLineage events for every run of every code location.
 
@@ -54,10 +58,15 @@ def build_openlineage_sensor(
         start: where a sensor with no cursor begins: ``"beginning"`` (default: all history
             is emitted, tick by tick), ``"now"``, or a datetime / POSIX timestamp.
         limits: per-tick time box and batch sizes.
+        delivery: the durable outbox (on by default): events are committed to it, one queue
+            per destination (each child of a ``composite`` transport), and each tick then
+            delivers what is due within ``delivery.drain_seconds`` of its time box. See
+            ``docs/delivery.md``; ``DeliveryConfig(outbox=False)`` emits directly instead.
     """
     translator = translator or OpenLineageTranslator()
     limits = limits or TickLimits()
     get_client = _client_factory(client)
+    delivery = delivery or DeliveryConfig()
 
     @sensor(
         name=name,
@@ -69,14 +78,38 @@ def build_openlineage_sensor(
         cursor = SensorCursor.from_json(context.cursor) or initial_cursor(context, start)
         catalog = AssetCatalog(_repository_of(context), context.instance)
         emitted: list[RunEvent] = []
+        started = time.monotonic()
+        outbox = (
+            SensorDelivery.for_instance(delivery, get_client, context.instance)
+            if delivery.outbox
+            else None
+        )
 
         def emit(event: RunEvent) -> None:
-            get_client().emit(event)
+            (outbox or get_client()).emit(event)
             emitted.append(event)
 
-        result = run_tick(
-            context.instance, cursor, emit, translator=translator, catalog=catalog, limits=limits
-        )
+        walk_limits = limits
+        if outbox is not None:
+            walk_seconds = outbox.walk_seconds(limits.time_budget_seconds)
+            walk_limits = attrs.evolve(limits, time_budget_seconds=walk_seconds)
+        try:
+            result = run_tick(
+                context.instance,
+                cursor,
+                emit,
+                translator=translator,
+                catalog=catalog,
+                limits=walk_limits,
+            )
+            if outbox is not None:
+                deadline = started + limits.time_budget_seconds
+                for level, line in outbox.finish(name, deadline):
+                    getattr(context.log, level)(line)
+                    getattr(log, level)(line)
+        finally:
+            if outbox is not None:
+                outbox.close()
         if result.emitted:
             # The line operators grep for, in the tick log (UI) and the process log.
             message = f"{name} - Emitting {result.emitted} events"

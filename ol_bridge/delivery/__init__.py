@@ -1,0 +1,23 @@
+"""Durable, per-destination delivery of OpenLineage events (see ``docs/delivery.md``)."""
+
+from __future__ import annotations
+
+from ol_bridge.delivery.config import DeliveryConfig, default_outbox_path
+from ol_bridge.delivery.deliver import Backoff, DrainReport, drain
+from ol_bridge.delivery.destinations import Destination, split_destinations
+from ol_bridge.delivery.handoff import OutboxTransport, SensorDelivery
+from ol_bridge.delivery.store import DestinationStats, Outbox
+
+__all__ = [
+    "Backoff",
+    "DeliveryConfig",
+    "Destination",
+    "DestinationStats",
+    "DrainReport",
+    "Outbox",
+    "OutboxTransport",
+    "SensorDelivery",
+    "default_outbox_path",
+    "drain",
+    "split_destinations",
+]

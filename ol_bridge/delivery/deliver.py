@@ -1,0 +1,157 @@
+"""Draining the outbox: each destination in order, in small batches, within a time box.
+
+Round robin over the destinations that are due, ``batch_size`` events at a time, so a slow
+destination cannot starve the others. A failed send stops that destination until its
+backoff (doubling per consecutive failure, capped) has passed; the others carry on. An event
+a destination refuses for good (HTTP 400, 413, 415, 422; an event our converter rejects) is
+parked as *rejected* so it cannot block the events behind it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+
+import attrs
+import requests
+
+from ol_bridge.delivery.destinations import Destination
+from ol_bridge.delivery.payload import from_payload
+from ol_bridge.delivery.redact import redact
+from ol_bridge.delivery.store import Outbox
+from ol_bridge.errors import ConversionError, DestinationRejectedError, EventValidationError
+
+log = logging.getLogger(__name__)
+
+#: HTTP statuses that say "this event is wrong", not "try later"
+PERMANENT_HTTP_STATUSES = frozenset({400, 413, 415, 422})
+
+
+@attrs.frozen
+class Backoff:
+    seconds: float = 5.0
+    max_seconds: float = 300.0
+
+    def after(self, failures: int) -> float:
+        return float(min(self.max_seconds, self.seconds * 2 ** max(0, failures - 1)))
+
+
+@attrs.frozen
+class DrainReport:
+    #: destination -> events delivered by this drain
+    delivered: Mapping[str, int]
+    #: destination -> the (redacted) error that stopped it in this drain
+    failed: Mapping[str, str]
+    rejected: int
+    #: the time box ended while events were still due
+    out_of_time: bool
+
+    @property
+    def total_delivered(self) -> int:
+        return sum(self.delivered.values())
+
+
+def drain(
+    outbox: Outbox,
+    destinations: Sequence[Destination],
+    *,
+    seconds: float,
+    batch_size: int = 50,
+    backoff: Backoff = Backoff(),
+    ignore_backoff: bool = False,
+    clock: Callable[[], float] = time.monotonic,
+) -> DrainReport:
+    """Send what is due to each destination until all are drained, failing, or time is up.
+
+    ``seconds`` bounds when a send may start; one send can run past it by at most the
+    transport's own timeout.
+    """
+    deadline = clock() + seconds
+    by_name = {destination.name: destination for destination in destinations}
+    delivered = dict.fromkeys(by_name, 0)
+    failed: dict[str, str] = {}
+    rejected = 0
+    stopped: set[str] = set()
+    while True:
+        due = [
+            name
+            for name in outbox.due(list(by_name), ignore_backoff=ignore_backoff)
+            if name not in stopped
+        ]
+        if not due:
+            return DrainReport(delivered, failed, rejected, out_of_time=False)
+        for name in due:
+            if clock() >= deadline:
+                return DrainReport(delivered, failed, rejected, out_of_time=True)
+            # the lease outlives the time box by a margin for one slow send
+            if not outbox.lease(name, seconds + 120.0):
+                stopped.add(name)  # another process is draining it right now
+                continue
+            try:
+                sent, error, refused = _send_batch(
+                    outbox, by_name[name], batch_size, deadline, backoff, clock
+                )
+            finally:
+                outbox.release(name)
+            delivered[name] += sent
+            rejected += refused
+            if error is not None:
+                failed[name] = error
+                stopped.add(name)
+    # unreachable: the loop returns
+
+
+def _send_batch(
+    outbox: Outbox,
+    destination: Destination,
+    batch_size: int,
+    deadline: float,
+    backoff: Backoff,
+    clock: Callable[[], float],
+) -> tuple[int, str | None, int]:
+    sent = refused = 0
+    for pending in outbox.batch(destination.name, batch_size):
+        if clock() >= deadline:
+            break
+        event = from_payload(pending.payload)
+        try:
+            # job and dataset events stay dicts: Serde, which every transport uses, takes them
+            destination.transport.emit(event)  # type: ignore[arg-type]
+        except Exception as error:  # any transport's failure is recorded and retried, not skipped
+            message = redact(f"{type(error).__name__}: {error}")
+            if is_permanent(error):
+                outbox.reject(destination.name, pending.event_id, message)
+                refused += 1
+                log.warning(
+                    "ol-bridge delivery: %s refused an event for good (%s); it is kept as "
+                    "rejected (see `ol-bridge outbox status`) and the events behind it go on.",
+                    destination.name,
+                    message,
+                )
+                continue
+            failures, retry_in = outbox.failed(
+                destination.name, pending.event_id, message, backoff.after
+            )
+            log.warning(
+                "ol-bridge delivery: %s is failing (%s); %d consecutive failures, its events "
+                "wait in the outbox %s and are retried in %.0f s.",
+                destination.name,
+                message,
+                failures,
+                outbox.path,
+                retry_in,
+            )
+            return sent, message, refused
+        outbox.delivered(destination.name, pending.event_id)
+        sent += 1
+    return sent, None, refused
+
+
+def is_permanent(error: BaseException) -> bool:
+    """Whether retrying ``error`` can never help (the event itself is refused)."""
+    if isinstance(error, (DestinationRejectedError, ConversionError, EventValidationError)):
+        return True
+    if isinstance(error, requests.HTTPError) and error.response is not None:
+        return error.response.status_code in PERMANENT_HTTP_STATUSES
+    return False

@@ -61,3 +61,12 @@ class OutboxFullError(DeliveryError):
 
 class DestinationRejectedError(DeliveryError):
     """A destination refused an event for good (e.g. HTTP 400); retrying cannot help."""
+
+
+class BackfillStateError(OlBridgeError):
+    """The state file of ``ol-bridge backfill`` cannot be read."""
+
+
+class BackfillStoppedError(OlBridgeError):
+    """A backfill was asked to stop (signal); raised before an event is handed off so the
+    run's position before that event is what gets saved."""

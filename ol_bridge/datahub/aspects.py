@@ -19,6 +19,8 @@ from datahub.metadata.schema_classes import (
     OperationTypeClass,
     OwnerClass,
     OwnershipTypeClass,
+    PartitionSpecClass,
+    PartitionTypeClass,
     RunResultTypeClass,
     TagAssociationClass,
 )
@@ -42,6 +44,12 @@ _OPERATION_TYPES = {
 }
 
 
+def full_table() -> PartitionSpecClass:
+    """The schema default ``partitionSpec`` of timeseries aspects, built directly: leaving it
+    out makes acryl-datahub build it from the avro schema's JSON default on every call."""
+    return PartitionSpecClass(partition="FULL_TABLE_SNAPSHOT", type=PartitionTypeClass.FULL_TABLE)
+
+
 def edge(urn: Urn, millis: int) -> EdgeClass:
     """A lineage edge stamped with the event time (DataHub stamps the wall clock)."""
     stamp = AuditStampClass(time=millis, actor=EDGE_ACTOR)
@@ -52,7 +60,9 @@ def run_event(event_type: str, millis: int) -> DataProcessInstanceRunEventClass 
     """Run event of an OL event type; None for OTHER, which has no DataHub run status."""
     if event_type in ("START", "RUNNING"):
         return DataProcessInstanceRunEventClass(
-            timestampMillis=millis, status=DataProcessRunStatusClass.STARTED
+            timestampMillis=millis,
+            status=DataProcessRunStatusClass.STARTED,
+            partitionSpec=full_table(),
         )
     result = {
         "COMPLETE": RunResultTypeClass.SUCCESS,
@@ -64,6 +74,7 @@ def run_event(event_type: str, millis: int) -> DataProcessInstanceRunEventClass 
         return None
     return DataProcessInstanceRunEventClass(
         timestampMillis=millis,
+        partitionSpec=full_table(),
         status=DataProcessRunStatusClass.COMPLETE,
         result=DataProcessInstanceRunResultClass(type=result, nativeResultType=event_type),
     )
@@ -133,6 +144,7 @@ def operation(dataset: Mapping[str, Any], millis: int) -> OperationClass | None:
         op_type, custom = OperationTypeClass.CUSTOM, lifecycle
     return OperationClass(
         timestampMillis=millis,
+        partitionSpec=full_table(),
         lastUpdatedTimestamp=millis,
         actor=DATAHUB_ACTOR,
         operationType=op_type,

@@ -6,18 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
-from datahub.metadata.schema_classes import (
-    DatasetKeyClass,
-    FineGrainedLineageClass,
-    FineGrainedLineageDownstreamTypeClass,
-    FineGrainedLineageUpstreamTypeClass,
-    StatusClass,
-)
+from datahub.metadata.schema_classes import DatasetKeyClass, StatusClass
 from datahub.metadata.urns import DataJobUrn, DatasetUrn
-from datahub.specific.datajob import DataJobPatchBuilder
 from datahub.specific.dataset import DatasetPatchBuilder
 
-from ol_bridge.datahub import aspects
+from ol_bridge.datahub import aspects, patches
 from ol_bridge.datahub.aspects import Proposal
 from ol_bridge.datahub.config import ConverterConfig
 from ol_bridge.datahub.dataset_urns import DatasetResolver, resolve_dataset_urn
@@ -25,6 +18,7 @@ from ol_bridge.datahub.lineage import ColumnEdge, column_edges, schema_metadata
 from ol_bridge.datahub.olevent import java_string, mapping, text
 
 _DAGSTER_ASSET_KEYS = ("codeLocation", "groupName")
+_ASSET_PROPERTY = {"codeLocation": "dagsterCodeLocation", "groupName": "dagsterGroupName"}
 
 
 @attrs.frozen
@@ -89,27 +83,38 @@ def _schema_platform(raw: Mapping[str, Any], config: ConverterConfig) -> str:
 
 
 def _extras(dataset: PlannedDataset) -> list[Proposal]:
-    """Dataset facets DataHub's converter drops: documentation, ownership, tags, Dagster asset."""
+    """Dataset facets DataHub's converter drops: documentation, ownership, tags, Dagster asset.
+
+    The same proposals, in the same order, as one ``DatasetPatchBuilder`` would build.
+    """
     facets = mapping(dataset.raw.get("facets"))
-    builder = DatasetPatchBuilder(str(dataset.urn))
+    urn = str(dataset.urn)
+    ops: list[patches.JsonOp] = []
     description = text(mapping(facets.get("documentation")).get("description"))
     if description:
-        builder.set_description(description)
+        ops.append(patches.add(("description",), description))
     asset = mapping(facets.get("dagster_asset"))
     if text(asset.get("assetUrl")):
-        builder.set_external_url(asset["assetUrl"])
+        ops.append(patches.add(("externalUrl",), asset["assetUrl"]))
     if isinstance(asset.get("assetKey"), list):
-        builder.add_custom_property(
-            "dagsterAssetKey", "/".join(java_string(p) for p in asset["assetKey"])
-        )
+        key_path = "/".join(java_string(p) for p in asset["assetKey"])
+        ops.append(patches.add(("customProperties", "dagsterAssetKey"), key_path))
     for key in _DAGSTER_ASSET_KEYS:
         if text(asset.get(key)):
-            builder.add_custom_property(f"dagster{key[0].upper()}{key[1:]}", asset[key])
-    for owner in aspects.owners(mapping(facets.get("ownership"))):
-        builder.add_owner(owner)
-    for tag in aspects.facet_tags(mapping(facets.get("tags"))):
-        builder.add_tag(tag)
-    return list(builder.build())
+            ops.append(patches.add(("customProperties", _ASSET_PROPERTY[key]), asset[key]))
+    out: list[Proposal] = []
+    if ops:
+        out.append(patches.patch_proposal("dataset", urn, "datasetProperties", ops))
+    owners = aspects.owners(mapping(facets.get("ownership")))
+    tags = aspects.facet_tags(mapping(facets.get("tags")))
+    if owners or tags:
+        builder = DatasetPatchBuilder(urn)
+        for owner in owners:
+            builder.add_owner(owner)
+        for tag in tags:
+            builder.add_tag(tag)
+        out += builder.build()
+    return out
 
 
 def dataset_proposals(
@@ -150,20 +155,19 @@ def job_lineage_patch(
     """``dataJobInputOutput`` PATCH: dataset edges and column lineage are added, never reset."""
     if not plan.inputs and not plan.outputs:
         return []  # an empty patch would change nothing; DataHub skips it too
-    builder = DataJobPatchBuilder(str(job))
-    for dataset in plan.inputs:
-        builder.add_input_dataset(aspects.edge(dataset.urn, millis))
-    for dataset in plan.outputs:
-        builder.add_output_dataset(aspects.edge(dataset.urn, millis))
+    # What DataJobPatchBuilder's add_input_dataset / add_output_dataset /
+    # add_fine_grained_lineage (no query, confidence 0.5) write, built directly.
+    ops = [
+        patches.add(("inputDatasetEdges", str(d.urn)), _edge(d.urn, millis)) for d in plan.inputs
+    ]
+    ops += [
+        patches.add(("outputDatasetEdges", str(d.urn)), _edge(d.urn, millis)) for d in plan.outputs
+    ]
     for column in _column_edges(plan, sql, config):
-        builder.add_fine_grained_lineage(
-            FineGrainedLineageClass(
-                upstreamType=FineGrainedLineageUpstreamTypeClass.FIELD_SET,
-                downstreamType=FineGrainedLineageDownstreamTypeClass.FIELD,
-                upstreams=[str(column.upstream)],
-                downstreams=[str(column.downstream)],
-                transformOperation=column.transform,
-                confidenceScore=0.5,
-            )
-        )
-    return list(builder.build())
+        path = ("fineGrainedLineages", column.transform, str(column.downstream), "NONE")
+        ops.append(patches.add((*path, str(column.upstream)), {"confidenceScore": 0.5}))
+    return [patches.patch_proposal("dataJob", str(job), "dataJobInputOutput", ops)]
+
+
+def _edge(urn: DatasetUrn, millis: int) -> dict[str, Any]:
+    return patches.edge_json(str(urn), millis, aspects.EDGE_ACTOR)

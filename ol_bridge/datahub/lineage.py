@@ -9,6 +9,7 @@ from typing import Any
 
 import attrs
 from datahub.metadata.schema_classes import (
+    AuditStampClass,
     BooleanTypeClass,
     DateTypeClass,
     MySqlDDLClass,
@@ -25,6 +26,8 @@ from datahub.metadata.urns import DatasetUrn, SchemaFieldUrn
 
 from ol_bridge.datahub.dataset_urns import DatasetResolver
 from ol_bridge.datahub.olevent import java_string, mapping, text
+
+_UNKNOWN_ACTOR = "urn:li:corpuser:unknown"
 
 #: OL field type name -> DataHub type class; DataHub's converter knows fewer names.
 _TYPES: dict[str, Any] = {
@@ -94,6 +97,9 @@ def schema_metadata(facets: Mapping[str, Any], platform_urn: str) -> SchemaMetad
         schemaName="",
         platform=platform_urn,
         version=1,
+        # The schema defaults, given so acryl-datahub does not rebuild them from JSON.
+        created=AuditStampClass(time=0, actor=_UNKNOWN_ACTOR),
+        lastModified=AuditStampClass(time=0, actor=_UNKNOWN_ACTOR),
         hash="",
         platformSchema=MySqlDDLClass(tableSchema=ddl),
         fields=schema_fields,

@@ -1,0 +1,103 @@
+"""Starting the real receiver (uvicorn) on 127.0.0.1 for tests, and a recording Marquez."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from ol_bridge.datahub.sinks.lite import open_lite
+from ol_bridge.server.config import ServerConfig
+from ol_bridge.server.metrics import Metrics
+from ol_bridge.server.run import uvicorn_server
+from ol_bridge.server.writer import lite_lock
+
+
+@attrs.frozen
+class Running:
+    url: str
+    metrics: Metrics
+
+
+@contextlib.contextmanager
+def running_server(config: ServerConfig) -> Iterator[Running]:
+    """The real uvicorn + Starlette receiver in a thread, on a port the OS picked."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    metrics = Metrics()
+    server = uvicorn_server(config, metrics=metrics)
+    server.config.log_level = "warning"
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the receiver did not start")
+        time.sleep(0.01)
+    try:
+        yield Running(f"http://127.0.0.1:{sock.getsockname()[1]}", metrics)
+    finally:
+        server.should_exit = True
+        thread.join(20)
+        sock.close()
+
+
+def lite_contents(path: Path) -> dict[str, dict[str, Any]]:
+    """Every entity in a DataHub Lite file: urn -> aspect name -> aspect (as JSON)."""
+    with lite_lock(path):
+        lite = open_lite(path, read_only=True)
+        try:
+            return {urn: dict(lite.get(urn, None) or {}) for urn in lite.list_ids()}
+        finally:
+            lite.close()
+
+
+class FakeMarquez:
+    """Marquez's lineage endpoint: 201 and an empty body; records what it got.
+
+    ``down`` makes it answer 503, as a restarting Marquez behind a proxy does.
+    """
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.down = False
+        self.authorizations: list[str | None] = []
+        marquez = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                marquez.authorizations.append(self.headers.get("Authorization"))
+                if marquez.down:
+                    self.send_response(503)
+                elif self.path != "/api/v1/lineage":
+                    self.send_response(404)
+                else:
+                    marquez.events.append(json.loads(body))
+                    self.send_response(201)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> FakeMarquez:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -72,5 +72,15 @@ class BackfillStoppedError(OlBridgeError):
     run's position before that event is what gets saved."""
 
 
+class DestinationUnavailableError(DeliveryError):
+    """``ol-bridge serve`` could not store or relay an event because a destination is down;
+    the event was not accepted (503) and the producer should send it again later."""
+
+    def __init__(self, destination: str, message: str) -> None:
+        super().__init__(message)
+        #: ``datahub`` or the name of the relay destination that failed.
+        self.destination = destination
+
+
 class LineageRenderError(OlBridgeError):
     """A lineage picture cannot be rendered (e.g. PNG without Graphviz)."""

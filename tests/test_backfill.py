@@ -266,7 +266,9 @@ def test_interrupted_by_a_signal_resumes_without_duplicates(
         "--state", str(state),
     ]  # fmt: skip
     env = {**os.environ, "OL_BRIDGE_PROGRESS_EVERY": "5"}
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
+    process = subprocess.Popen(
+        command, stderr=subprocess.PIPE, text=True, env=env, cwd=Path(__file__).parents[1]
+    )
     assert process.stderr is not None
     seen: list[str] = []
     for line in process.stderr:

@@ -129,7 +129,11 @@ class Ingestor:
 
     def ingest(self, events: Sequence[Mapping[str, Any]]) -> None:
         """Convert, store in DataHub, relay; blocking. See the module docstring."""
-        self.store(self.convert(events), len(events))
+        self.deliver(self.convert(events), events)
+
+    def deliver(self, mcps: Sequence[Mcp], events: Sequence[Mapping[str, Any]]) -> None:
+        """Store ``mcps`` (converted from ``events``) in DataHub, then relay ``events``."""
+        self.store(mcps, len(events))
         try:
             self._relay.send(events)
         except DestinationUnavailableError as error:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Callable
+from pathlib import Path
 
 import uvicorn
 from starlette.applications import Starlette
@@ -23,6 +24,10 @@ log = logging.getLogger(__name__)
 
 def relay_for(config: ServerConfig, metrics: Metrics) -> Relay:
     """The relay the config asks for (direct, or through the outbox; see docs/server.md)."""
+    if config.outbox_path is not None:
+        from ol_bridge.server.outbox_relay import OutboxRelay
+
+        return OutboxRelay(config.relay, Path(config.outbox_path), metrics)
     return DirectRelay.from_config(config.relay, metrics)
 
 

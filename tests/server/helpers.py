@@ -30,7 +30,9 @@ class Running:
 @contextlib.contextmanager
 def running_server(config: ServerConfig) -> Iterator[Running]:
     """The real uvicorn + Starlette receiver in a thread, on a port the OS picked."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto IPPROTO_TCP, as uvicorn's own binding gets from getaddrinfo: asyncio sets
+    # TCP_NODELAY only on such sockets; without it every answer waits 40 ms for an ACK.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     metrics = Metrics()

@@ -34,7 +34,8 @@ class Backoff:
     max_seconds: float = 300.0
 
     def after(self, failures: int) -> float:
-        return float(min(self.max_seconds, self.seconds * 2 ** max(0, failures - 1)))
+        # the exponent is capped: past ~2**30 the cap has long been reached anyway
+        return float(min(self.max_seconds, self.seconds * 2 ** min(30, max(0, failures - 1))))
 
 
 @attrs.frozen

@@ -68,8 +68,10 @@ def destination_name(transport: Transport) -> str:
     if transport.name:
         return str(transport.name)
     kind = transport.kind or type(transport).__name__
-    target = _target(transport)
-    return f"{kind}:{redact(target)}" if target else str(kind)
+    target = redact(_target(transport))
+    if isinstance(transport, HttpTransport):
+        return target  # the URL says it all
+    return f"{kind}:{target}" if target else str(kind)
 
 
 def _target(transport: Transport) -> str:

@@ -14,7 +14,10 @@ Dagster stored its cursor replays its events) is counted and dropped, not queued
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -53,7 +56,8 @@ CREATE TABLE IF NOT EXISTS destinations (
     delivered INTEGER NOT NULL DEFAULT 0,
     failed_attempts INTEGER NOT NULL DEFAULT 0,
     dropped INTEGER NOT NULL DEFAULT 0,
-    lease_until REAL NOT NULL DEFAULT 0
+    lease_until REAL NOT NULL DEFAULT 0,
+    lease_owner TEXT           -- host:pid:thread of the drain holding the lease
 );
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
@@ -191,29 +195,39 @@ class Outbox:
     # -- delivery ---------------------------------------------------------------------
 
     def due(self, names: Sequence[str] | None = None, *, ignore_backoff: bool = False) -> list[str]:
-        """Destinations with events ready to send now (not in backoff, not leased)."""
+        """Destinations with events ready to send now (not in backoff); see ``lease``."""
         now = self._clock()
         rows = self._db.execute(
-            "SELECT name, next_attempt, lease_until FROM destinations "
-            "WHERE queued > rejected ORDER BY name"
+            "SELECT name, next_attempt FROM destinations WHERE queued > rejected ORDER BY name"
         ).fetchall()
         return [
             name
-            for name, next_attempt, lease_until in rows
-            if (names is None or name in names)
-            and (ignore_backoff or next_attempt <= now)
-            and lease_until <= now
+            for name, next_attempt in rows
+            if (names is None or name in names) and (ignore_backoff or next_attempt <= now)
         ]
 
     def lease(self, name: str, seconds: float) -> bool:
-        """Claim a destination so a concurrent drain (sensor and CLI) does not send twice."""
+        """Claim a destination so a concurrent drain (sensor and CLI) does not send twice.
+
+        A lease left by a process that died (killed mid-tick) is taken over at once when
+        that process ran on this host; from another host it expires after ``seconds``.
+        """
         now = self._clock()
+        me = _lease_owner()
         with self._transaction() as db:
-            claimed = db.execute(
-                "UPDATE destinations SET lease_until = ? WHERE name = ? AND lease_until <= ?",
-                (now + seconds, name, now),
-            ).rowcount
-        return claimed == 1
+            row = db.execute(
+                "SELECT lease_until, lease_owner FROM destinations WHERE name = ?", (name,)
+            ).fetchone()
+            if row is None:
+                return False
+            until, owner = row
+            if until > now and owner != me and not _dead_here(owner):
+                return False
+            db.execute(
+                "UPDATE destinations SET lease_until = ?, lease_owner = ? WHERE name = ?",
+                (now + seconds, me, name),
+            )
+        return True
 
     def release(self, name: str) -> None:
         with self._transaction() as db:
@@ -363,6 +377,25 @@ def _remove(db: sqlite3.Connection, name: str, event_id: int) -> None:
         "payload = CASE WHEN waiting <= 1 THEN NULL ELSE payload END WHERE id = ?",
         (event_id,),
     )
+
+
+def _lease_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def _dead_here(owner: str | None) -> bool:
+    """Whether ``owner`` is a process of this host that no longer exists."""
+    host, _, rest = (owner or "").partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, owned by another user
+        return False
+    return False
 
 
 def _bump(db: sqlite3.Connection, counter: str) -> None:

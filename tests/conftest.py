@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,3 +28,16 @@ def shared_dir() -> Path:
 def ol_validator(shared_dir: Path) -> EventValidator:
     """Validates events against shared/openlineage-spec and the repo's schemas/."""
     return EventValidator(shared_dir / "openlineage-spec", REPO_DIR / "schemas")
+
+
+@pytest.fixture(autouse=True)
+def _restore_openlineage_environment() -> Iterator[None]:
+    """openlineage-python writes ``OPENLINEAGE__TRANSPORT__*`` variables into os.environ
+    when it sees ``OPENLINEAGE_URL``; put the environment back after every test so one
+    test's configuration never leaks into the next."""
+    before = {k: v for k, v in os.environ.items() if k.startswith("OPENLINEAGE")}
+    yield
+    for key in [k for k in os.environ if k.startswith("OPENLINEAGE")]:
+        if key not in before:
+            del os.environ[key]
+    os.environ.update(before)

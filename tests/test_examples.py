@@ -11,6 +11,8 @@ from typing import Any
 import dagster as dg
 import pytest
 
+from ol_bridge.dagster.sensor import IDLE_MESSAGE
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
@@ -51,7 +53,7 @@ def run_all(definitions: dg.Definitions, tmp_path: Path) -> list[dict[str, Any]]
             )
             result: Any = sensor.evaluate_tick(context)
             cursor = result.cursor
-            if result.skip_message:
+            if result.skip_message == IDLE_MESSAGE:
                 break
     path = tmp_path / "events.jsonl"
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]

@@ -17,12 +17,11 @@ from dagster import (
     sensor,
 )
 from openlineage.client import OpenLineageClient
-from openlineage.client.event_v2 import RunEvent
 
 from ol_bridge.dagster.catalog import AssetCatalog
 from ol_bridge.dagster.cursor import SensorCursor
 from ol_bridge.dagster.reader import latest_status_ids
-from ol_bridge.dagster.tick import TickLimits, run_tick
+from ol_bridge.dagster.tick import TickLimits, TickResult, run_tick
 from ol_bridge.dagster.translator import OpenLineageTranslator
 from ol_bridge.delivery import DeliveryConfig, SensorDelivery
 
@@ -75,61 +74,91 @@ def build_openlineage_sensor(
         description=description or "Emits OpenLineage events for Dagster runs (ol-bridge).",
     )
     def _openlineage_sensor(context: SensorEvaluationContext) -> SensorResult:
-        cursor = SensorCursor.from_json(context.cursor) or initial_cursor(context, start)
-        catalog = AssetCatalog(_repository_of(context), context.instance)
-        emitted: list[RunEvent] = []
-        started = time.monotonic()
-        outbox = (
-            SensorDelivery.for_instance(delivery, get_client, context.instance)
-            if delivery.outbox
-            else None
+        return evaluate_tick(
+            context,
+            name=name,
+            start=start,
+            translator=translator,
+            limits=limits,
+            delivery=delivery,
+            get_client=get_client,
         )
 
-        def emit(event: RunEvent) -> None:
-            (outbox or get_client()).emit(event)
-            emitted.append(event)
-
-        walk_limits = limits
-        if outbox is not None:
-            walk_seconds = outbox.walk_seconds(limits.time_budget_seconds)
-            walk_limits = attrs.evolve(limits, time_budget_seconds=walk_seconds)
-        try:
-            result = run_tick(
-                context.instance,
-                cursor,
-                emit,
-                translator=translator,
-                catalog=catalog,
-                limits=walk_limits,
-            )
-            if outbox is not None:
-                deadline = started + limits.time_budget_seconds
-                for level, line in outbox.finish(name, deadline):
-                    getattr(context.log, level)(line)
-                    getattr(log, level)(line)
-        finally:
-            if outbox is not None:
-                outbox.close()
-        if result.emitted:
-            # The line operators grep for, in the tick log (UI) and the process log.
-            message = f"{name} - Emitting {result.emitted} events"
-            context.log.info(message)
-            log.info(message)
-        if result.failure is not None:
-            failure = result.failure
-            message = (
-                f"{name} - could not hand off the {failure.event_type} event of job "
-                f"{failure.job_name!r} (run {failure.run_id}): {failure.error}. "
-                "It will be retried on the next tick; the cursor stays before it."
-            )
-            context.log.warning(message)
-            log.warning(message)
-        skip = None
-        if not result.emitted:
-            skip = "No new runs to emit." if result.failure is None else "Delivery failed."
-        return SensorResult(skip_reason=skip, cursor=result.cursor.to_json())
-
     return _openlineage_sensor
+
+
+def evaluate_tick(
+    context: SensorEvaluationContext,
+    *,
+    name: str,
+    start: Start,
+    translator: OpenLineageTranslator,
+    limits: TickLimits,
+    delivery: DeliveryConfig,
+    get_client: Callable[[], OpenLineageClient],
+) -> SensorResult:
+    """One tick: walk new event-log records, hand their events off, deliver what is due."""
+    started = time.monotonic()
+    cursor = SensorCursor.from_json(context.cursor) or initial_cursor(context, start)
+    catalog = AssetCatalog(_repository_of(context), context.instance)
+    outbox = (
+        SensorDelivery.for_instance(delivery, get_client, context.instance)
+        if delivery.outbox
+        else None
+    )
+    emit = outbox.emit if outbox is not None else (lambda event: get_client().emit(event))
+    walk_limits = limits
+    if outbox is not None:
+        walk_seconds = outbox.walk_seconds(limits.time_budget_seconds)
+        walk_limits = attrs.evolve(limits, time_budget_seconds=walk_seconds)
+    try:
+        result = run_tick(
+            context.instance,
+            cursor,
+            emit,
+            translator=translator,
+            catalog=catalog,
+            limits=walk_limits,
+        )
+        if outbox is not None:
+            for level, line in outbox.finish(name, started + limits.time_budget_seconds):
+                _say(context, level, line)
+    finally:
+        if outbox is not None:
+            outbox.close()
+    if result.emitted:
+        # The line operators grep for, in the tick log (UI) and the process log.
+        _say(context, "info", f"{name} - Emitting {result.emitted} events")
+    if result.failure is not None:
+        failure = result.failure
+        _say(
+            context,
+            "warning",
+            f"{name} - could not hand off the {failure.event_type} event of job "
+            f"{failure.job_name!r} (run {failure.run_id}): {failure.error}. "
+            "It will be retried on the next tick; the cursor stays before it.",
+        )
+    return SensorResult(skip_reason=tick_summary(result), cursor=result.cursor.to_json())
+
+
+def tick_summary(result: TickResult) -> str:
+    """What the tick did, shown as the tick's message in the Dagster UI (the sensor never
+    requests runs, so every tick is reported as skipped with this text)."""
+    if result.failure is not None:
+        return f"Emitted {result.emitted} events; hand-off failed: {result.failure.error}"
+    if result.emitted:
+        more = " More to do next tick." if result.has_more else ""
+        return f"Emitted {result.emitted} OpenLineage events.{more}"
+    return IDLE_MESSAGE
+
+
+#: the tick message when there was nothing new to emit
+IDLE_MESSAGE = "No new runs to emit."
+
+
+def _say(context: SensorEvaluationContext, level: str, message: str) -> None:
+    getattr(context.log, level)(message)
+    getattr(log, level)(message)
 
 
 def initial_cursor(context: SensorEvaluationContext, start: Start) -> SensorCursor:

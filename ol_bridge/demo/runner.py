@@ -14,6 +14,7 @@ import dagster as dg
 from openlineage.client import OpenLineageClient
 
 from ol_bridge.dagster import OpenLineageTranslator, build_openlineage_sensor
+from ol_bridge.dagster.sensor import IDLE_MESSAGE
 from ol_bridge.demo.pipeline import JOBS, build_definitions
 from ol_bridge.naming import NamingConfig
 
@@ -69,7 +70,7 @@ def run_demo(
             )
             result_data: Any = sensor.evaluate_tick(context)
             cursor = result_data.cursor
-            if result_data.skip_message:
+            if result_data.skip_message == IDLE_MESSAGE:
                 break
     client.close()
     return DemoRun(events_file=events_file, database=database, run_ids=run_ids, ticks=ticks)

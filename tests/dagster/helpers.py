@@ -6,6 +6,8 @@ from typing import Any
 
 import dagster as dg
 
+from ol_bridge.dagster.sensor import IDLE_MESSAGE
+
 
 def tick(
     sensor: dg.SensorDefinition,
@@ -28,7 +30,7 @@ def tick_until_idle(
     """Tick until a tick emits nothing; returns the cursor and the number of ticks."""
     for ticks in range(1, max_ticks + 1):
         result, cursor = tick(sensor, instance, definitions, cursor)
-        if result.skip_message:
+        if result.skip_message == IDLE_MESSAGE:
             return cursor, ticks
     raise AssertionError(f"sensor still emitting after {max_ticks} ticks")
 

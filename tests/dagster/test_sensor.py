@@ -11,6 +11,7 @@ from openlineage.client import OpenLineageClient
 
 from ol_bridge.dagster import OpenLineageTranslator, build_openlineage_sensor
 from ol_bridge.dagster.events import STEP_RUN_NAMESPACE
+from ol_bridge.delivery import DeliveryConfig
 from ol_bridge.naming import NamingConfig
 from tests.dagster import jobs
 from tests.dagster.helpers import by_job, run, tick, tick_until_idle, types
@@ -233,7 +234,7 @@ def test_caught_up_sensor_is_idle_and_sees_new_runs(instance, ol_client, recorde
     cursor, _ = tick_until_idle(sensor, instance, defs)
     count = len(recorder.events)
     result, cursor = tick(sensor, instance, defs, cursor)
-    assert result.skip_message and len(recorder.events) == count
+    assert result.skip_message == "No new runs to emit." and len(recorder.events) == count
     run(defs, "failing_job", instance)
     result, cursor = tick(sensor, instance, defs, cursor)
     assert len(recorder.events) == count * 2
@@ -265,13 +266,18 @@ def test_runs_that_never_started(instance, ol_client, recorder, ol_validator) ->
     assert outcome == {canceled.run_id: "ABORT", failed.run_id: "FAIL"}
 
 
-def test_backend_down_loses_nothing(instance, recorder) -> None:
-    sensor = make_sensor(OpenLineageClient(transport=recorder))
+def test_backend_down_loses_nothing_without_outbox(instance, recorder) -> None:
+    """Direct hand-off (no outbox): the cursor waits before the first event that failed.
+    The outbox's own guarantees are tested in tests/delivery."""
+    sensor = make_sensor(
+        OpenLineageClient(transport=recorder), delivery=DeliveryConfig(outbox=False)
+    )
     defs = jobs.definitions(sensor)
     run(defs, "asset_job", instance)
     recorder.fail_with = ConnectionError("backend down")
     result, cursor = tick(sensor, instance, defs, None)
-    assert recorder.events == [] and result.skip_message == "Delivery failed."
+    assert recorder.events == []
+    assert result.skip_message.startswith("Emitted 0 events; hand-off failed: ConnectionError")
     result, cursor = tick(sensor, instance, defs, cursor)
     assert recorder.events == []
 

@@ -15,6 +15,7 @@ from openlineage.client.serde import Serde
 from openlineage.client.transport import Transport
 
 from ol_bridge.dagster import OpenLineageTranslator, build_openlineage_sensor
+from ol_bridge.dagster.sensor import IDLE_MESSAGE
 from ol_bridge.naming import NamingConfig
 from tests.dagster.helpers import tick
 
@@ -63,6 +64,6 @@ def emit_runs(
     for _ in range(max_ticks):
         result, cursor = tick(sensor, instance, defs, cursor)
         on_tick()
-        if result.skip_message:
+        if result.skip_message == IDLE_MESSAGE:
             return run_ids
     raise AssertionError(f"sensor still emitting after {max_ticks} ticks")

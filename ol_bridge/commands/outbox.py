@@ -148,8 +148,7 @@ def discard(
         what = "rejected events" if rejected_only else "waiting events"
         if not yes:
             click.confirm(
-                f"Discard {count} {what} for {destination}? They will never be delivered "
-                "to it.",
+                f"Discard {count} {what} for {destination}? They will never be delivered to it.",
                 abort=True,
             )
         discarded = box.discard(destination, rejected_only=rejected_only)

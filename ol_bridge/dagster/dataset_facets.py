@@ -17,6 +17,7 @@ from openlineage.client.facet_v2 import (
 )
 
 from ol_bridge import PRODUCER
+from ol_bridge.dagster.text import clean_text
 from ol_bridge.naming import DatasetId
 
 #: Dagster tag prefixes that are Dagster's own bookkeeping, not user tags
@@ -73,7 +74,7 @@ def documentation_facet(
     if not description or not description.strip():
         return None
     return documentation_dataset.DocumentationDatasetFacet(
-        description=description.strip(), producer=PRODUCER
+        description=clean_text(description.strip()), producer=PRODUCER
     )
 
 

@@ -7,6 +7,8 @@ the same ids and backends overwrite instead of duplicating.
 
 from __future__ import annotations
 
+import logging
+import traceback
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -17,6 +19,7 @@ from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, R
 from openlineage.client.facet_v2 import (
     documentation_job,
     error_message_run,
+    extraction_error_run,
     job_type_job,
     nominal_time_run,
     ownership_job,
@@ -32,8 +35,11 @@ from ol_bridge.dagster.catalog import AssetCatalog
 from ol_bridge.dagster.lineage import step_lineage
 from ol_bridge.dagster.moments import ErrorInfo, RunMoment, StepMoment, Transition
 from ol_bridge.dagster.run_info import RunInfo, StepInfo
-from ol_bridge.dagster.translator import OpenLineageTranslator
+from ol_bridge.dagster.text import MAX_STACK_TRACE_CHARS, clean_text
+from ol_bridge.dagster.translator import DEFAULT_NAMESPACE, OpenLineageTranslator
 from ol_bridge.facets import DagsterJobFacet, DagsterRunFacet
+
+log = logging.getLogger(__name__)
 
 INTEGRATION = "DAGSTER"
 #: namespace for step run ids: uuid5(STEP_RUN_NAMESPACE, "<run id>/<step key>/<attempt>")
@@ -79,7 +85,7 @@ def job_run_event(run: RunInfo, moment: RunMoment, translator: OpenLineageTransl
     }
     if run.job_description:
         job_facets["documentation"] = documentation_job.DocumentationJobFacet(
-            description=run.job_description, producer=PRODUCER
+            description=clean_text(run.job_description), producer=PRODUCER
         )
     tags = _tags_facet({**run.job_tags})
     if tags is not None:
@@ -133,7 +139,7 @@ def step_run_event(
     )
     if step.description:
         job_facets["documentation"] = documentation_job.DocumentationJobFacet(
-            description=step.description, producer=PRODUCER
+            description=clean_text(step.description), producer=PRODUCER
         )
     owners = _owners(step, catalog)
     if owners:
@@ -161,6 +167,57 @@ def step_run_event(
     )
 
 
+def fallback_event(
+    run: RunInfo,
+    moment: RunMoment | StepMoment,
+    translator: OpenLineageTranslator,
+    error: BaseException,
+) -> RunEvent:
+    """The event for a moment whose full event could not be built (a bug, or input nobody
+    foresaw): same run id, job and state, no datasets, and an ``extractionError`` facet that
+    says what went wrong, so the run's history stays whole and the failure is visible."""
+    namespace, job_name = run_default_names(run, translator)
+    run_facets: dict[str, Any] = {
+        "extractionError": extraction_error_run.ExtractionErrorRunFacet(
+            totalTasks=1,
+            failedTasks=1,
+            errors=[
+                extraction_error_run.Error(
+                    errorMessage=clean_text(
+                        f"ol-bridge could not build this event: {type(error).__name__}: {error}"
+                    ),
+                    stackTrace=clean_text(
+                        "".join(traceback.format_exception(error)), MAX_STACK_TRACE_CHARS
+                    ),
+                    task="build event",
+                )
+            ],
+            producer=PRODUCER,
+        )
+    }
+    run_id = run.run_id
+    if isinstance(moment, StepMoment):
+        run_id = step_run_id(run.run_id, moment.step_key, moment.attempt)
+        run_facets["parent"] = _parent_facet_for(namespace, job_name, run.run_id)
+        job_name = f"{job_name}.{run.step(moment.step_key).node_handle}"
+    return RunEvent(
+        eventType=_STATE[moment.transition],
+        eventTime=event_time(moment.timestamp),
+        run=Run(runId=run_id, facets=run_facets),
+        job=Job(namespace=namespace, name=job_name, facets={"jobType": _job_type("JOB")}),
+        producer=PRODUCER,
+    )
+
+
+def run_default_names(run: RunInfo, translator: OpenLineageTranslator) -> tuple[str, str]:
+    """The job's namespace and name, falling back to plain defaults if the translator fails."""
+    try:
+        return translator.get_job_namespace(run), translator.get_job_name(run)
+    except Exception:  # a user translator's bug: the event still goes out, under defaults
+        log.exception("The translator failed to name job %s; using defaults.", run.job_name)
+        return DEFAULT_NAMESPACE, run.job_name
+
+
 def _step_job_type(step: StepInfo) -> str:
     return "ASSET" if step.is_asset_step else "TASK"
 
@@ -181,14 +238,18 @@ def _processing_engine() -> processing_engine_run.ProcessingEngineRunFacet:
 
 
 def _parent_facet(run: RunInfo, translator: OpenLineageTranslator) -> parent_run.ParentRunFacet:
-    namespace = translator.get_job_namespace(run)
-    name = translator.get_job_name(run)
+    return _parent_facet_for(
+        translator.get_job_namespace(run), translator.get_job_name(run), run.run_id
+    )
+
+
+def _parent_facet_for(namespace: str, name: str, run_id: str) -> parent_run.ParentRunFacet:
     return parent_run.ParentRunFacet(
         job=parent_run.Job(namespace=namespace, name=name),
-        run=parent_run.Run(runId=run.run_id),
+        run=parent_run.Run(runId=run_id),
         root=parent_run.Root(
             job=parent_run.RootJob(namespace=namespace, name=name),
-            run=parent_run.RootRun(runId=run.run_id),
+            run=parent_run.RootRun(runId=run_id),
         ),
         producer=PRODUCER,
     )
@@ -254,9 +315,11 @@ def _parse_partition_date(text: str) -> datetime:
 
 def _error_facet(error: ErrorInfo) -> error_message_run.ErrorMessageRunFacet:
     return error_message_run.ErrorMessageRunFacet(
-        message=error.message,
+        message=clean_text(error.message),
         programmingLanguage="python",
-        stackTrace=error.stack_trace,
+        stackTrace=(
+            clean_text(error.stack_trace, MAX_STACK_TRACE_CHARS) if error.stack_trace else None
+        ),
         producer=PRODUCER,
     )
 

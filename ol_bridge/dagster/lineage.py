@@ -37,6 +37,7 @@ from ol_bridge.dagster.dataset_facets import (
     tags_facet,
 )
 from ol_bridge.dagster.run_info import RunInfo, StepInfo
+from ol_bridge.dagster.text import MAX_SQL_CHARS, clean_text
 from ol_bridge.dagster.translator import OpenLineageTranslator, StepLineage
 from ol_bridge.errors import NamingError, SqlLineageError
 from ol_bridge.facets import DagsterAssetFacet
@@ -213,7 +214,7 @@ class _StepLineageBuilder:
             success=bool(evaluation.passed),
             severity=str(evaluation.severity.value).lower() if evaluation.severity else None,
             name=evaluation.check_name,
-            description=evaluation.description or None,
+            description=clean_text(evaluation.description) if evaluation.description else None,
         )
         existing = draft.input_facets.get("dataQualityAssertions")
         assertions = [*existing.assertions, assertion] if existing else [assertion]
@@ -274,7 +275,21 @@ class _StepLineageBuilder:
         platform = platform_of(dataset)
         dialect = dialect_for_platform(platform) if platform else None
         database, schema = _default_qualifiers(dataset.name)
-        self.found.sql.append((sql, dialect))
+        self.found.sql.append((clean_text(sql, MAX_SQL_CHARS), dialect))
+        if len(sql) > MAX_SQL_CHARS:
+            self.found.errors.append(
+                extraction_error_run.Error(
+                    errorMessage=(
+                        f"The SQL of {dataset.name} has {len(sql)} characters, more than the "
+                        f"{MAX_SQL_CHARS} ol-bridge parses; its table and column lineage are "
+                        "left out. Keep the query that produced the asset in the metadata, "
+                        "not generated bulk statements."
+                    ),
+                    task=clean_text(sql, 200),
+                )
+            )
+            return
+        sql = clean_text(sql, MAX_SQL_CHARS)
         try:
             parsed = extract_sql_lineage(
                 sql, dialect=dialect, default_database=database, default_schema=schema
@@ -282,7 +297,7 @@ class _StepLineageBuilder:
         except SqlLineageError as error:
             self.found.errors.append(
                 extraction_error_run.Error(
-                    errorMessage=str(error), stackTrace=None, task=sql[:1000]
+                    errorMessage=clean_text(str(error)), stackTrace=None, task=sql[:1000]
                 )
             )
             return

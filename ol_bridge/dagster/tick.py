@@ -18,8 +18,8 @@ from openlineage.client.event_v2 import RunEvent
 from ol_bridge.dagster import reader
 from ol_bridge.dagster.catalog import AssetCatalog
 from ol_bridge.dagster.cursor import RunProgress, SensorCursor
-from ol_bridge.dagster.events import job_run_event, step_run_event
-from ol_bridge.dagster.moments import RunMoment
+from ol_bridge.dagster.events import fallback_event, job_run_event, step_run_event
+from ol_bridge.dagster.moments import RunMoment, StepMoment
 from ol_bridge.dagster.processor import process_records
 from ol_bridge.dagster.run_info import RunInfo, load_run_info
 from ol_bridge.dagster.translator import OpenLineageTranslator
@@ -165,7 +165,7 @@ def walk_run(
             lambda step, after, until: reader.step_artifacts(instance, run_id, step, after, until),
         )
         for moment, progress_after in processed.moments:
-            event = _build(info, moment, translator, catalog)
+            event = build_event(info, moment, translator, catalog)
             try:
                 emit(event)
             except Exception as error:  # any transport's failure: keep it, retry later
@@ -187,12 +187,27 @@ def walk_run(
             return RunWalk(progress, emitted, finished=False, has_more=True)
 
 
-def _build(
+def build_event(
     info: RunInfo,
-    moment: RunMoment | object,
+    moment: RunMoment | StepMoment,
     translator: OpenLineageTranslator,
     catalog: AssetCatalog,
 ) -> RunEvent:
-    if isinstance(moment, RunMoment):
-        return job_run_event(info, moment, translator)
-    return step_run_event(info, moment, translator, catalog)  # type: ignore[arg-type]
+    """The moment's event; if building it fails, a minimal event that says why.
+
+    Building runs user code (translator overrides) over user data (metadata of any shape),
+    so one odd value must not stop this run's lineage, nor every later run's, forever.
+    """
+    try:
+        if isinstance(moment, RunMoment):
+            return job_run_event(info, moment, translator)
+        return step_run_event(info, moment, translator, catalog)
+    except Exception as error:  # not a skip: a degraded event goes out and the log says why
+        log.exception(
+            "Could not build the %s event of run %s (%s); sending it without lineage, with "
+            "an extractionError facet.",
+            moment.transition.value,
+            info.run_id,
+            getattr(moment, "step_key", info.job_name),
+        )
+        return fallback_event(info, moment, translator, error)

@@ -240,11 +240,25 @@ class DatahubTransport(Transport):
         self._sink = sink if sink is not None else open_sink(config)
 
     def emit(self, event: Event | Mapping[str, Any]) -> None:
-        mcps: Sequence[Mcp] = convert_event(event_to_dict(event), self._converter_config)
+        self.emit_batch([event])
+
+    def emit_batch(self, events: Sequence[Event | Mapping[str, Any]]) -> None:
+        """Convert several events and write their proposals together (fewer REST requests,
+        one Lite index rebuild). All or nothing from the caller's view: if it raises, none
+        of the events count as written, and writing them again is harmless (UPSERTs and
+        edge-keyed PATCHes are idempotent)."""
+        mcps: list[Mcp] = []
+        for event in events:
+            mcps.extend(convert_event(event_to_dict(event), self._converter_config))
         for chunk in batched(mcps, self.config.batch_size):
             self._sink.write(chunk)
         self._sink.flush()
-        log.debug("Wrote %d DataHub proposals to the %s sink", len(mcps), self.config.sink)
+        log.debug(
+            "Wrote %d DataHub proposals for %d events to the %s sink",
+            len(mcps),
+            len(events),
+            self.config.sink,
+        )
 
     def close(self, timeout: float = -1) -> bool:
         self._sink.close()

@@ -19,7 +19,7 @@ import requests
 from ol_bridge.delivery.destinations import Destination
 from ol_bridge.delivery.payload import from_payload
 from ol_bridge.delivery.redact import redact
-from ol_bridge.delivery.store import Outbox
+from ol_bridge.delivery.store import Outbox, Pending
 from ol_bridge.errors import ConversionError, DestinationRejectedError, EventValidationError
 
 log = logging.getLogger(__name__)
@@ -111,18 +111,43 @@ def _send_batch(
     backoff: Backoff,
     clock: Callable[[], float],
 ) -> tuple[int, str | None, int]:
+    pending = outbox.batch(destination.name, batch_size)
+    emit_batch = getattr(destination.transport, "emit_batch", None)
+    if callable(emit_batch) and len(pending) > 1 and clock() < deadline:
+        # One write for the whole batch (the ``datahub`` transport: one REST batch, one
+        # DataHub Lite index rebuild). If the destination refuses the batch for good, the
+        # events go one by one below, so only the bad one is parked.
+        try:
+            emit_batch([from_payload(item.payload) for item in pending])
+        except Exception as error:  # recorded and retried (or isolated), never skipped
+            if not is_permanent(error):
+                return 0, _record_failure(outbox, destination, pending[0], error, backoff), 0
+        else:
+            outbox.delivered_many(destination.name, [item.event_id for item in pending])
+            return len(pending), None, 0
+    return _send_one_by_one(outbox, destination, pending, deadline, backoff, clock)
+
+
+def _send_one_by_one(
+    outbox: Outbox,
+    destination: Destination,
+    pending: list[Pending],
+    deadline: float,
+    backoff: Backoff,
+    clock: Callable[[], float],
+) -> tuple[int, str | None, int]:
     sent = refused = 0
-    for pending in outbox.batch(destination.name, batch_size):
+    for item in pending:
         if clock() >= deadline:
             break
-        event = from_payload(pending.payload)
+        event = from_payload(item.payload)
         try:
             # job and dataset events stay dicts: Serde, which every transport uses, takes them
             destination.transport.emit(event)  # type: ignore[arg-type]
         except Exception as error:  # any transport's failure is recorded and retried, not skipped
-            message = redact(f"{type(error).__name__}: {error}")
             if is_permanent(error):
-                outbox.reject(destination.name, pending.event_id, message)
+                message = redact(f"{type(error).__name__}: {error}")
+                outbox.reject(destination.name, item.event_id, message)
                 refused += 1
                 log.warning(
                     "ol-bridge delivery: %s refused an event for good (%s); it is kept as "
@@ -131,22 +156,27 @@ def _send_batch(
                     message,
                 )
                 continue
-            failures, retry_in = outbox.failed(
-                destination.name, pending.event_id, message, backoff.after
-            )
-            log.warning(
-                "ol-bridge delivery: %s is failing (%s); %d consecutive failures, its events "
-                "wait in the outbox %s and are retried in %.0f s.",
-                destination.name,
-                message,
-                failures,
-                outbox.path,
-                retry_in,
-            )
-            return sent, message, refused
-        outbox.delivered(destination.name, pending.event_id)
+            return sent, _record_failure(outbox, destination, item, error, backoff), refused
+        outbox.delivered(destination.name, item.event_id)
         sent += 1
     return sent, None, refused
+
+
+def _record_failure(
+    outbox: Outbox, destination: Destination, item: Pending, error: BaseException, backoff: Backoff
+) -> str:
+    message = redact(f"{type(error).__name__}: {error}")
+    failures, retry_in = outbox.failed(destination.name, item.event_id, message, backoff.after)
+    log.warning(
+        "ol-bridge delivery: %s is failing (%s); %d consecutive failures, its events "
+        "wait in the outbox %s and are retried in %.0f s.",
+        destination.name,
+        message,
+        failures,
+        outbox.path,
+        retry_in,
+    )
+    return message
 
 
 def is_permanent(error: BaseException) -> bool:

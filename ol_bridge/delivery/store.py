@@ -251,6 +251,17 @@ class Outbox:
                 (self._clock(), name),
             )
 
+    def delivered_many(self, name: str, event_ids: Sequence[int]) -> None:
+        """Several events delivered together (a destination that takes batches)."""
+        with self._transaction() as db:
+            for event_id in event_ids:
+                _remove(db, name, event_id)
+            db.execute(
+                "UPDATE destinations SET delivered = delivered + ?, failures = 0, "
+                "next_attempt = 0, last_success_at = ? WHERE name = ?",
+                (len(event_ids), self._clock(), name),
+            )
+
     def failed(
         self, name: str, event_id: int, error: str, retry_in: Callable[[int], float]
     ) -> tuple[int, float]:

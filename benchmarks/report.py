@@ -45,15 +45,16 @@ def scenario_tables(rows: list[dict[str, Any]]) -> list[str]:
     lines: list[str] = []
     header = (
         "| integration | CPU s | wall s | ticks | requests | KiB sent | max req/tick | events "
-        "| MCPs | peak alloc MiB | idle tick ms | idle connects | plugin CPU ÷ ours "
+        "| MCPs | CPU ms/event | peak alloc MiB | idle tick ms | idle connects "
+        "| plugin CPU ÷ ours "
         "| d-ol CPU ÷ ours | json.dumps floor s | CPU ÷ floor |"
     )
     for scenario, found in by_scenario.items():
-        lines += ["", f"### {scenario}", "", header, "|" + " --- |" * 16]
+        lines += ["", f"### {scenario}", "", header, "|" + " --- |" * 17]
         for name in sorted(found, key=lambda n: ORDER.index(n) if n in ORDER else 99):
             row = found[name]
             if "error" in row:
-                lines.append(f"| {name} | {row['error']} |" + " |" * 14)
+                lines.append(f"| {name} | {row['error']} |" + " |" * 15)
                 continue
             ours = name.startswith("ol-bridge/")
             floor = row.get("floor_json_dumps_s")
@@ -70,6 +71,7 @@ def scenario_tables(rows: list[dict[str, Any]]) -> list[str]:
                         _f(row["max_requests_per_tick"]),
                         _f(row["events"]) if row["events"] else DASH,
                         _f(row["mcps"]) if row["mcps"] else DASH,
+                        _f(row["cpu_s"] / row["events"] * 1000, 2) if row["events"] else DASH,
                         _f(row.get("peak_alloc_mb"), 1),
                         _f(row["idle_tick_ms"], 1),
                         _f(row["idle_connects"], 1),
@@ -196,7 +198,8 @@ def main() -> None:
     machine = next((r for r in rows if r["kind"] == "machine"), {})
     scenario_rows = [r for r in rows if r["kind"] == "scenario"]
     micro = {r["name"]: r for r in rows if r["kind"] == "micro"}
-    generated = [r for r in rows if r["kind"] == "generated"]
+    # several partial runs may be rendered together: one line per scenario, the last one
+    generated = list({r["scenario"]: r for r in rows if r["kind"] == "generated"}.values())
 
     lines = [
         "# Benchmark results",

@@ -203,8 +203,15 @@ def main() -> None:  # noqa: PLR0915  (a flat script: options, then passes)
             profiler.stop()
             integration.close()
             args.profile.parent.mkdir(parents=True, exist_ok=True)
+            # Flat self-time first (the hot spots), then the call tree with library frames
+            # shown (ol-bridge is installed in site-packages, which pyinstrument would hide).
+            flat = profiler.output_text(flat=True, show_all=True)
+            tree = profiler.output_text(show_all=True, processor_options={"filter_threshold": 0.01})
             args.profile.write_text(
-                profiler.output_text(unicode=False, color=False, show_all=False)
+                "## self time per function (flat)\n\n"
+                + "\n".join(flat.splitlines()[:60])
+                + "\n\n## call tree (frames >= 1% of the time)\n\n"
+                + tree
             )
 
     first = rows[0]

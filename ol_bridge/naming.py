@@ -36,6 +36,7 @@ from datahub.metadata.urns import DatasetUrn
 from datahub.utilities.urns.error import InvalidUrnError
 
 from ol_bridge.errors import ConfigError, NamingError
+from ol_bridge.settings import field_names, reject_unknown_keys
 
 #: Table platforms (DataHub platform ids) -> how many parts their table names have.
 TABLE_PLATFORMS: Mapping[str, int] = MappingProxyType(
@@ -223,13 +224,7 @@ class NamingConfig:
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> NamingConfig:
         """Build from plain config (YAML/JSON); unknown keys are an error."""
-        allowed = {field.name for field in attrs.fields(cls)}
-        unknown = sorted(set(data) - allowed)
-        if unknown:
-            raise ConfigError(
-                f"Unknown naming option(s) {', '.join(unknown)}; the options are"
-                f" {', '.join(sorted(allowed))}."
-            )
+        reject_unknown_keys(data, field_names(cls), "the naming settings")
         try:
             return cls(**data)  # type: ignore[arg-type]
         except (TypeError, AttributeError) as error:

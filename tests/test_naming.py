@@ -267,7 +267,9 @@ def test_platform_of_matches_datahubs_converter(namespace: str, platform: str | 
 
 
 def test_naming_config_from_dict_rejects_unknown_and_bad_values() -> None:
-    with pytest.raises(ConfigError, match=r"Unknown naming option\(s\) conections; the options"):
+    with pytest.raises(
+        ConfigError, match=r"Unknown key\(s\) \['conections'\] in the naming settings; allowed"
+    ):
         NamingConfig.from_dict({"conections": {}})
     with pytest.raises(ConfigError, match=r"would land on DataHub platform 'postgresql', not"):
         NamingConfig.from_dict({"connections": {"postgres": "postgresql://h:5432"}})

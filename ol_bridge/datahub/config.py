@@ -15,6 +15,7 @@ import attrs
 
 from ol_bridge.datahub.plugin_urns import PluginNaming
 from ol_bridge.errors import ConfigError
+from ol_bridge.settings import field_names, reject_unknown_keys
 
 #: URN schemes: DataHub's OpenLineage converter, or acryl-datahub-dagster-plugin's.
 URN_SCHEMES = ("openlineage", "datahub-dagster-plugin")
@@ -123,12 +124,7 @@ class ConverterConfig:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ConverterConfig:
         """Build a config from plain data (YAML, JSON, CLI); unknown keys are an error."""
-        known = {a.name for a in attrs.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(
-                f"unknown DataHub converter option(s) {unknown}; known options: {sorted(known)}"
-            )
+        reject_unknown_keys(data, field_names(cls), "the DataHub converter settings")
         params = dict(data)
         naming = params.get("plugin_naming")
         if isinstance(naming, Mapping) and "env" not in naming and "env" in params:

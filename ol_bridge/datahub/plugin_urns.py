@@ -29,6 +29,7 @@ from datahub.api.entities.dataprocess.dataprocess_instance import DataProcessIns
 from datahub.metadata.urns import DataFlowUrn, DataJobUrn, DataProcessInstanceUrn
 
 from ol_bridge.errors import ConfigError
+from ol_bridge.settings import field_names, reject_unknown_keys
 
 ORCHESTRATOR = "dagster"
 
@@ -59,13 +60,7 @@ class PluginNaming:
 
     @classmethod
     def from_dict(cls, params: Mapping[str, Any]) -> PluginNaming:
-        known = {field.name for field in attrs.fields(cls)}
-        unknown = sorted(set(params) - known)
-        if unknown:
-            raise ConfigError(
-                f"Unknown key(s) {unknown} in the datahub-dagster-plugin naming settings; "
-                f"allowed: {sorted(known)}."
-            )
+        reject_unknown_keys(params, field_names(cls), "the datahub-dagster-plugin naming settings")
         try:
             return cls(**params)
         except (TypeError, ValueError) as error:

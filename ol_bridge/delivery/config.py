@@ -15,6 +15,7 @@ from typing import Any, Literal
 import attrs
 
 from ol_bridge.errors import ConfigError
+from ol_bridge.settings import field_names, reject_unknown_keys
 
 OnFull = Literal["pause", "drop_oldest"]
 Synchronous = Literal["NORMAL", "FULL"]
@@ -75,13 +76,7 @@ class DeliveryConfig:
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> DeliveryConfig:
-        known = {field.name for field in attrs.fields(cls)}
-        unknown = sorted(set(raw) - known)
-        if unknown:
-            raise ConfigError(
-                f"unknown delivery option(s) {', '.join(unknown)}; "
-                f"known options are {', '.join(sorted(known))}"
-            )
+        reject_unknown_keys(raw, field_names(cls), "the delivery settings")
         try:
             return cls(**raw)
         except TypeError as error:

@@ -425,7 +425,8 @@ def test_config_options_shape_urns() -> None:
 
 def test_config_rejects_unknown_and_bad_values() -> None:
     with pytest.raises(
-        ConfigError, match=r"unknown DataHub converter option\(s\) \['platfrom_instance'\]"
+        ConfigError,
+        match=r"Unknown key\(s\) \['platfrom_instance'\] in the DataHub converter settings",
     ):
         ConverterConfig.from_dict({"platfrom_instance": "x"})
     with pytest.raises(ConfigError, match="env='prod' is not a DataHub fabric type"):

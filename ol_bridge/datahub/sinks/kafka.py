@@ -13,6 +13,7 @@ import attrs
 
 from ol_bridge.datahub.sinks.base import Mcp
 from ol_bridge.errors import ConfigError, DeliveryError
+from ol_bridge.settings import field_names, reject_unknown_keys
 
 if TYPE_CHECKING:
     from datahub.emitter.kafka_emitter import DatahubKafkaEmitter
@@ -33,13 +34,7 @@ class KafkaSinkConfig:
 
     @classmethod
     def from_dict(cls, params: Mapping[str, Any]) -> KafkaSinkConfig:
-        known = {field.name for field in attrs.fields(cls)}
-        unknown = sorted(set(params) - known)
-        if unknown:
-            raise ConfigError(
-                f"Unknown key(s) {unknown} in the datahub transport's `kafka` settings; "
-                f"allowed: {sorted(known)}."
-            )
+        reject_unknown_keys(params, field_names(cls), "the datahub transport's `kafka` settings")
         for key in ("producer_config", "schema_registry_config"):
             if key in params and not isinstance(params[key], Mapping):
                 raise ConfigError(f"`kafka.{key}` must be a mapping of client settings.")

@@ -31,5 +31,5 @@ if [ -z "$src" ]; then
   git -C "$repo" archive HEAD | tar -x -C "$src"
   git -C "$repo" rev-parse --short HEAD > "$src/COMMIT"
 fi
-"$uv" pip install --python "$here/.venv-bench/bin/python" --reinstall-package ol-bridge "$src[duckdb]"
+"$uv" pip install --python "$here/.venv-bench/bin/python" --reinstall-package ol-bridge "$src[duckdb]" "$dagster_pin"
 exec "$here/.venv-bench/bin/python" "$here/run.py" "$@"

@@ -35,6 +35,15 @@ class AssetCatalog:
         self._cache: dict[AssetKey, AssetDescription | None] = {}
         self._materialized: dict[AssetKey, Mapping[str, Any]] = {}
 
+    def remember_materialization(self, key: AssetKey, metadata: Mapping[str, Any]) -> None:
+        """A materialization this tick just read: later lookups of ``key`` need no query.
+
+        Runs are walked oldest first, so the last one remembered is the latest. In an asset
+        job most upstream assets were materialized earlier in the same run, which saves one
+        storage query per upstream asset (the largest cost of a tick in the benchmarks).
+        """
+        self._materialized[key] = metadata
+
     def last_materialization_metadata(self, key: AssetKey) -> Mapping[str, Any]:
         """Metadata of the asset's latest materialization, in any run or code location.
 

@@ -117,7 +117,9 @@ class _StepLineageBuilder:
             if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
                 materialization = data.materialization  # type: ignore[union-attr]
                 materialized.append(materialization.asset_key)
-                self.add_asset_output(materialization.asset_key, dict(materialization.metadata))
+                metadata = dict(materialization.metadata)
+                self.catalog.remember_materialization(materialization.asset_key, metadata)
+                self.add_asset_output(materialization.asset_key, metadata)
             elif event.event_type == DagsterEventType.ASSET_OBSERVATION:
                 observation = data.asset_observation  # type: ignore[union-attr]
                 self.add_asset_input(observation.asset_key, dict(observation.metadata))

@@ -201,7 +201,8 @@ def test_json_array_input_and_bad_input(tmp_path: Path, demo: tuple[Path, Path])
     broken.write_text('{"eventType": "START"}\nnot json\n', encoding="utf-8")
     result = CliRunner().invoke(main, ["lineage", str(broken)])
     assert result.exit_code == 1
-    assert "neither a JSON array nor JSON Lines of OpenLineage events (line 1" in result.output
+    # the shared events-file reader names the file and the line at fault
+    assert "broken.jsonl:2: invalid JSON" in result.output
 
 
 def _event(job: str, event_type: str, run: str, **extra: Any) -> dict[str, Any]:

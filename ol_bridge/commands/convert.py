@@ -8,13 +8,11 @@ through the same sinks as the ``datahub`` transport.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import attrs
 import click
 
 from ol_bridge.datahub.converter import convert_event
@@ -28,71 +26,7 @@ from ol_bridge.errors import (
     EventInputError,
     EventValidationError,
 )
-
-
-@attrs.frozen
-class SourcedEvent:
-    """An event and where it came from, for error messages (``file:line`` or ``file[i]``)."""
-
-    location: str
-    event: dict[str, Any]
-
-
-def parse_events(text: str, source: str) -> list[SourcedEvent]:
-    """Events in ``text``: one JSON object, a JSON array of objects, or JSON Lines (pure).
-
-    Raises :class:`EventInputError` naming ``source`` and the line or item at fault.
-    """
-    if not text.strip():
-        raise EventInputError(f"{source}: empty input; expected OpenLineage events as JSON.")
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as whole_error:
-        return _parse_json_lines(text, source, whole_error)
-    if isinstance(document, dict):
-        return [SourcedEvent(source, document)]
-    if isinstance(document, list):
-        events = []
-        for index, item in enumerate(document):
-            if not isinstance(item, dict):
-                raise EventInputError(
-                    f"{source}[{index}]: expected an OpenLineage event (a JSON object), "
-                    f"found {type(item).__name__}."
-                )
-            events.append(SourcedEvent(f"{source}[{index}]", item))
-        return events
-    raise EventInputError(
-        f"{source}: expected a JSON object, an array of objects or JSON Lines, "
-        f"found a JSON {type(document).__name__}."
-    )
-
-
-def _parse_json_lines(
-    text: str, source: str, whole_error: json.JSONDecodeError
-) -> list[SourcedEvent]:
-    lines = [(number, line) for number, line in enumerate(text.splitlines(), 1) if line.strip()]
-    events = []
-    for number, line in lines:
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as line_error:
-            # When the first line is not a JSON document by itself the input is most
-            # likely one (pretty-printed) document, so that document's error is the
-            # useful one.
-            first = number == lines[0][0]
-            error = whole_error if first else line_error
-            at = whole_error.lineno if first else number
-            raise EventInputError(
-                f"{source}:{at}: invalid JSON ({error.msg}, column {error.colno}); "
-                "expected a JSON object, an array of objects or one object per line."
-            ) from None
-        if not isinstance(item, dict):
-            raise EventInputError(
-                f"{source}:{number}: expected an OpenLineage event (a JSON object), "
-                f"found {type(item).__name__}."
-            )
-        events.append(SourcedEvent(f"{source}:{number}", item))
-    return events
+from ol_bridge.event_files import SourcedEvent, parse_events
 
 
 def _read_sources(paths: Sequence[str]) -> Iterator[SourcedEvent]:

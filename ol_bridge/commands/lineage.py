@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import click
 
-from ol_bridge.errors import EventInputError, OlBridgeError
+from ol_bridge.errors import OlBridgeError
+from ol_bridge.event_files import read_events_file
 from ol_bridge.lineage_graph import (
     LineageGraph,
     graph_from_events,
@@ -31,25 +30,6 @@ SUFFIXES = {
 }
 FORMATS = ("svg", "png", "dot", "mermaid", "markdown")
 LITE_SUFFIXES = (".duckdb", ".db")
-
-
-def read_events_file(path: Path) -> list[dict[str, Any]]:
-    """A JSON array, a single event object, or JSON Lines."""
-    text = path.read_text(encoding="utf-8")
-    stripped = text.lstrip()
-    try:
-        if stripped.startswith("["):
-            loaded = json.loads(text)
-            return [event for event in loaded if isinstance(event, dict)]
-        events = [json.loads(line) for line in text.splitlines() if line.strip()]
-    except json.JSONDecodeError as error:
-        raise EventInputError(
-            f"{path} is neither a JSON array nor JSON Lines of OpenLineage events "
-            f"(line {error.lineno}: {error.msg})."
-        ) from error
-    if len(events) == 1 and isinstance(events[0], list):
-        return [event for event in events[0] if isinstance(event, dict)]
-    return [event for event in events if isinstance(event, dict)]
 
 
 def load_graph(source: Path, kind: str) -> LineageGraph:

@@ -3,7 +3,6 @@ ticked until it has emitted everything, through the given OpenLineage client."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +15,7 @@ from openlineage.client import OpenLineageClient
 from ol_bridge.dagster import OpenLineageTranslator, build_openlineage_sensor
 from ol_bridge.dagster.sensor import IDLE_MESSAGE
 from ol_bridge.demo.pipeline import JOBS, build_definitions
+from ol_bridge.event_files import read_events_file
 from ol_bridge.naming import NamingConfig
 
 #: keep Dagster's own console log (and the failing job's stack trace) out of the demo output
@@ -77,5 +77,5 @@ def run_demo(
 
 
 def read_events(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines if line.strip()]
+    """The events the demo wrote (JSON Lines)."""
+    return read_events_file(path)

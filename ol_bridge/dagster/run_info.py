@@ -104,26 +104,51 @@ def load_run_info(instance: DagsterInstance, run: DagsterRun) -> RunInfo:
     origin = run.remote_job_origin
     location = origin.location_name if origin is not None else None
     repository = origin.repository_origin.repository_name if origin is not None else None
-    job_description: str | None = None
-    job_tags: Mapping[str, str] = {}
-    steps: dict[str, StepInfo] = {}
-    if run.job_snapshot_id:
-        snapshot = _JobStructure(instance.get_job_snapshot(run.job_snapshot_id))
-        job_description = snapshot.description
-        job_tags = snapshot.tags
-        if run.execution_plan_snapshot_id:
-            plan = instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id)
-            steps = _steps_from_plan(plan, snapshot)
+    structure = _structure(instance, run.job_snapshot_id, run.execution_plan_snapshot_id)
     return RunInfo(
         run_id=run.run_id,
         job_name=run.job_name,
         tags=dict(run.tags),
         code_location=location,
         repository_name=repository,
-        job_description=job_description,
-        job_tags=job_tags,
-        steps=steps,
+        job_description=structure.description,
+        job_tags=structure.tags,
+        steps=structure.steps,
     )
+
+
+@attrs.frozen
+class _Structure:
+    description: str | None = None
+    tags: Mapping[str, str] = attrs.field(factory=dict)
+    steps: Mapping[str, StepInfo] = attrs.field(factory=dict)
+
+
+#: Snapshot ids are content hashes, so a job's structure never changes under its ids: kept
+#: across ticks, so a long run (or many runs of one job) is not re-read and re-resolved
+#: from run storage on every tick.
+_STRUCTURES: dict[tuple[str, str | None], _Structure] = {}
+_MAX_STRUCTURES = 256
+
+
+def _structure(
+    instance: DagsterInstance, job_snapshot_id: str | None, plan_snapshot_id: str | None
+) -> _Structure:
+    if not job_snapshot_id:
+        return _Structure()
+    key = (job_snapshot_id, plan_snapshot_id)
+    cached = _STRUCTURES.get(key)
+    if cached is not None:
+        return cached
+    snapshot = _JobStructure(instance.get_job_snapshot(job_snapshot_id))
+    steps: dict[str, StepInfo] = {}
+    if plan_snapshot_id:
+        steps = _steps_from_plan(instance.get_execution_plan_snapshot(plan_snapshot_id), snapshot)
+    structure = _Structure(snapshot.description, snapshot.tags, steps)
+    if len(_STRUCTURES) >= _MAX_STRUCTURES:
+        _STRUCTURES.pop(next(iter(_STRUCTURES)))  # the oldest entry
+    _STRUCTURES[key] = structure
+    return structure
 
 
 class _JobStructure:

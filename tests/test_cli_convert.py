@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from datahub.ingestion.source.file import read_metadata_file
 
 from ol_bridge.cli import main
-from ol_bridge.datahub.converter import convert_event
+from ol_bridge.datahub.converter import convert_event, convert_events
 from ol_bridge.datahub.sinks.file import mcp_to_file_obj
 from ol_bridge.datahub.sinks.lite import open_lite
 from ol_bridge.datahub.transport import event_to_dict
@@ -29,6 +29,11 @@ def event_dicts() -> list[dict[str, object]]:
 
 def expected_output(events: list[dict[str, object]]) -> list[dict[str, object]]:
     return [mcp_to_file_obj(m) for e in events for m in convert_event(e)]
+
+
+def expected_in_sinks(events: list[dict[str, object]]) -> list[dict[str, object]]:
+    """What a sink receives: the proposals of all events, coalesced."""
+    return [mcp_to_file_obj(m) for m in convert_events(events)]
 
 
 def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
@@ -101,7 +106,8 @@ def test_sinks_lite_file_and_rest(tmp_path: Path) -> None:
     events = event_dicts()
     path = tmp_path / "events.jsonl"
     path.write_text("\n".join(json.dumps(e) for e in events))
-    expected = expected_output(events)
+    expected = expected_in_sinks(events)
+    assert len(expected) < len(expected_output(events))  # START and COMPLETE overlap
 
     lite_path = tmp_path / "lite.duckdb"
     code, _, err = run(str(path), "--sink", "lite", "--lite-path", str(lite_path))

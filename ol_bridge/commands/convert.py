@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from ol_bridge.datahub.coalesce import coalesce
 from ol_bridge.datahub.converter import convert_event
 from ol_bridge.datahub.sinks.base import Mcp
 from ol_bridge.datahub.sinks.file import dumps_metadata_file
@@ -98,6 +99,8 @@ def convert(
         if sink is None:
             _print(mcps, output)
             return
+        # printed output keeps each event's proposals; a sink only needs what stays
+        mcps = coalesce(mcps)
         target = open_sink(config)
         try:
             for chunk in batched(mcps, config.batch_size):

@@ -11,7 +11,7 @@ COMPLETE event does not wipe what its START set.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from datahub.emitter.mcp_patch_builder import MetadataPatchProposal
@@ -39,6 +39,7 @@ from datahub.specific.datajob import DataJobPatchBuilder
 
 from ol_bridge.datahub import aspects
 from ol_bridge.datahub.aspects import DATAHUB_ACTOR, Proposal
+from ol_bridge.datahub.coalesce import coalesce
 from ol_bridge.datahub.config import DEFAULT_CONFIG, ConverterConfig
 from ol_bridge.datahub.datasets import (
     DatasetPlan,
@@ -89,6 +90,21 @@ def convert_event(event: object, config: ConverterConfig | None = None) -> list[
         "event has neither 'run', 'job' nor 'dataset'; send an OpenLineage RunEvent, JobEvent "
         "or DatasetEvent"
     )
+
+
+def convert_events(
+    events: Iterable[object], config: ConverterConfig | None = None
+) -> list[Proposal]:
+    """Convert several events into the fewest proposals that store the same in DataHub.
+
+    The proposals of all events, coalesced (:mod:`ol_bridge.datahub.coalesce`): an aspect
+    written by several events is written once, with its last value. Raises
+    ``ConversionError`` for the first event that cannot be converted.
+    """
+    proposals: list[Proposal] = []
+    for event in events:
+        proposals.extend(convert_event(event, config))
+    return coalesce(proposals)
 
 
 def _job_of(data: Mapping[str, Any]) -> tuple[str, str, Mapping[str, Any]]:

@@ -28,7 +28,7 @@ from openlineage.client.transport import get_default_factory
 from openlineage.client.transport.transport import Config, Transport
 
 from ol_bridge.datahub.config import ConverterConfig
-from ol_bridge.datahub.converter import convert_event
+from ol_bridge.datahub.converter import convert_events
 from ol_bridge.datahub.sinks.base import Mcp, MetadataSink
 from ol_bridge.datahub.sinks.file import FileSink
 from ol_bridge.datahub.sinks.kafka import KafkaSink, KafkaSinkConfig
@@ -73,8 +73,8 @@ class DatahubConfig(Config):
     ``schema_registry_config``), ``rest_endpoint`` (``restli`` batches through
     ``/aspects?action=ingestProposalBatch``, ``openapi`` through
     ``/openapi/v3/entity/...``), ``timeout_sec``, ``retry_max_times`` (REST),
-    ``batch_size`` (most proposals handed to the sink in one write, i.e. one HTTP
-    request for REST) and ``converter`` (a mapping given to
+    ``batch_size`` (most proposals handed to the sink in one write; REST posts them
+    in requests of at most 200, acryl-datahub's cap) and ``converter`` (a mapping given to
     ``ConverterConfig.from_dict``). Unknown keys are rejected. The token is never
     logged or shown in ``repr``.
     """
@@ -88,7 +88,7 @@ class DatahubConfig(Config):
     rest_endpoint: Literal["restli", "openapi"] = "restli"
     timeout_sec: float = 30.0
     retry_max_times: int = 3
-    batch_size: int = 500
+    batch_size: int = 1000
     converter: Mapping[str, Any] = attrs.field(factory=dict)
 
     FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -153,7 +153,7 @@ class DatahubConfig(Config):
             ),
             timeout_sec=_number(params, "timeout_sec", 30.0, minimum=0.1),
             retry_max_times=int(_number(params, "retry_max_times", 3, minimum=0)),
-            batch_size=int(_number(params, "batch_size", 500, minimum=1)),
+            batch_size=int(_number(params, "batch_size", 1000, minimum=1)),
             converter=dict(converter),
         )
         config.converter_config()  # reject a bad `converter` mapping now, not per event
@@ -223,7 +223,7 @@ def event_to_dict(event: Event | Mapping[str, Any]) -> dict[str, Any]:
 
 
 class DatahubTransport(Transport):
-    """Converts each event with :func:`ol_bridge.datahub.converter.convert_event` and
+    """Converts events with :func:`ol_bridge.datahub.converter.convert_events` and
     writes the proposals to the configured sink before ``emit`` returns.
 
     ``emit`` raises (:class:`~ol_bridge.errors.DeliveryError`, ``ConversionError``)
@@ -243,13 +243,11 @@ class DatahubTransport(Transport):
         self.emit_batch([event])
 
     def emit_batch(self, events: Sequence[Event | Mapping[str, Any]]) -> None:
-        """Convert several events and write their proposals together (fewer REST requests,
-        one Lite index rebuild). All or nothing from the caller's view: if it raises, none
-        of the events count as written, and writing them again is harmless (UPSERTs and
-        edge-keyed PATCHes are idempotent)."""
-        mcps: list[Mcp] = []
-        for event in events:
-            mcps.extend(convert_event(event_to_dict(event), self._converter_config))
+        """Convert several events and write their coalesced proposals together (fewer
+        proposals and REST requests, one Lite index rebuild). All or nothing from the
+        caller's view: if it raises, none of the events count as written, and writing them
+        again is harmless (UPSERTs and edge-keyed PATCHes are idempotent)."""
+        mcps = convert_events((event_to_dict(event) for event in events), self._converter_config)
         for chunk in batched(mcps, self.config.batch_size):
             self._sink.write(chunk)
         self._sink.flush()

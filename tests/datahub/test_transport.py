@@ -37,7 +37,7 @@ def test_defaults_write_to_datahub_lite_in_a_local_folder() -> None:
         None,
         None,
     )
-    assert config.batch_size == 500
+    assert config.batch_size == 1000  # a multiple of acryl-datahub's 200 proposals per request
 
 
 def test_precedence_config_over_environment_over_defaults() -> None:

@@ -56,7 +56,7 @@ class DeliveryConfig:
     #: seconds of each tick's time box reserved for delivery (the tick's walk stops earlier)
     drain_seconds: float = attrs.field(default=10.0, validator=_positive)
     #: events sent to one destination before moving to the next (round robin)
-    batch_size: int = attrs.field(default=50, validator=_positive)
+    batch_size: int = attrs.field(default=500, validator=_positive)
     #: events kept per destination; past it, ``on_full`` decides
     max_events_per_destination: int = attrs.field(default=100_000, validator=_positive)
     #: fill ratio from which every tick logs a warning

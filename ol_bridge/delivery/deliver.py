@@ -9,6 +9,7 @@ parked as *rejected* so it cannot block the events behind it.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -17,9 +18,9 @@ import attrs
 import requests
 
 from ol_bridge.delivery.destinations import Destination
-from ol_bridge.delivery.payload import from_payload
 from ol_bridge.delivery.redact import redact
 from ol_bridge.delivery.store import Outbox, Pending
+from ol_bridge.delivery.stored_http import sender
 from ol_bridge.errors import ConversionError, DestinationRejectedError, EventValidationError
 
 log = logging.getLogger(__name__)
@@ -114,11 +115,12 @@ def _send_batch(
     pending = outbox.batch(destination.name, batch_size)
     emit_batch = getattr(destination.transport, "emit_batch", None)
     if callable(emit_batch) and len(pending) > 1 and clock() < deadline:
-        # One write for the whole batch (the ``datahub`` transport: one REST batch, one
-        # DataHub Lite index rebuild). If the destination refuses the batch for good, the
-        # events go one by one below, so only the bad one is parked.
+        # One write for the whole batch (the ``datahub`` transport: one coalesced REST
+        # batch, one DataHub Lite index rebuild), handed over as the events' JSON dicts. If
+        # the destination refuses the batch for good, the events go one by one below, so
+        # only the bad one is parked.
         try:
-            emit_batch([from_payload(item.payload) for item in pending])
+            emit_batch([json.loads(item.payload) for item in pending])
         except Exception as error:  # recorded and retried (or isolated), never skipped
             if not is_permanent(error):
                 return 0, _record_failure(outbox, destination, pending[0], error, backoff), 0
@@ -137,13 +139,12 @@ def _send_one_by_one(
     clock: Callable[[], float],
 ) -> tuple[int, str | None, int]:
     sent = refused = 0
+    send = sender(destination.transport)
     for item in pending:
         if clock() >= deadline:
             break
-        event = from_payload(item.payload)
         try:
-            # job and dataset events stay dicts: Serde, which every transport uses, takes them
-            destination.transport.emit(event)  # type: ignore[arg-type]
+            send(item.payload)
         except Exception as error:  # any transport's failure is recorded and retried, not skipped
             if is_permanent(error):
                 message = redact(f"{type(error).__name__}: {error}")

@@ -7,6 +7,7 @@ and then answer 503, as a backend that committed but whose reply never arrived.
 
 from __future__ import annotations
 
+import gzip
 import json
 import threading
 import time
@@ -18,6 +19,8 @@ class Receiver:
     def __init__(self) -> None:
         self.events: list[dict[str, Any]] = []
         self.bodies: list[bytes] = []
+        #: every request as sent: (path, headers, body before any gzip decoding)
+        self.raw: list[tuple[str, dict[str, str], bytes]] = []
         self.requests = 0
         self.lost_acks = 0
         #: seconds each request takes, to make delivery slow enough to be interrupted
@@ -36,6 +39,9 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.raw.append((self.path, dict(self.headers), body))
+                if self.headers.get("Content-Encoding") == "gzip":
+                    body = gzip.decompress(body)
                 time.sleep(receiver.delay)
                 status = receiver.receive(self.path, body)
                 self.send_response(status)

@@ -16,20 +16,44 @@ from typing import Any
 
 import attrs
 
+#: attrs classes -> their field names; other classes -> None (looked up once per class)
+_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    try:
+        return _FIELD_NAMES[cls]
+    except KeyError:
+        names = tuple(f.name for f in attrs.fields(cls)) if attrs.has(cls) else None
+        _FIELD_NAMES[cls] = names
+        return names
+
 
 def to_plain(obj: Any) -> Any:
     """JSON-ready data: attrs objects as dicts, None dropped, enums as values, as Serde does
     (dict entries whose value is None, list items that are None or an empty dict)."""
-    if isinstance(obj, (str, int, float, bool)) or obj is None:
+    # exact types first: an event is mostly strings, dicts, lists and attrs objects
+    cls = type(obj)
+    if cls is str or cls is int or cls is float or cls is bool or obj is None:
+        return obj
+    if cls is dict:
+        return _plain_dict(obj.items())
+    if cls is list or cls is tuple:
+        return _plain_list(obj)
+    names = _field_names(cls)
+    if names is not None:
+        return _plain_dict([(name, getattr(obj, name)) for name in names])
+    return _plain_other(obj)
+
+
+def _plain_other(obj: Any) -> Any:
+    """Subclasses (a str enum stays itself, as Serde leaves it) and the rarer types."""
+    if isinstance(obj, (str, int, float, bool)):
         return obj
     if isinstance(obj, dict):
         return _plain_dict(obj.items())
     if isinstance(obj, (list, tuple)):
         return _plain_list(obj)
-    if attrs.has(type(obj)):
-        return _plain_dict(
-            (field.name, getattr(obj, field.name)) for field in attrs.fields(type(obj))
-        )
     if isinstance(obj, Enum):
         return obj.value
     if isinstance(obj, datetime.date):
@@ -46,9 +70,13 @@ def to_plain(obj: Any) -> Any:
 def _plain_dict(items: Any) -> dict[Any, Any]:
     result: dict[Any, Any] = {}
     for key, value in items:
-        plain = to_plain(value)
-        if plain is not None:
-            result[key] = plain
+        cls = type(value)
+        if cls is str or cls is int or cls is float or cls is bool:
+            result[key] = value
+        elif value is not None:
+            plain = to_plain(value)
+            if plain is not None:
+                result[key] = plain
     return result
 
 
@@ -56,6 +84,9 @@ def _plain_list(values: Any) -> list[Any]:
     result: list[Any] = []
     for value in values:
         if value is None:
+            continue
+        if type(value) is str:
+            result.append(value)
             continue
         plain = to_plain(value)
         if plain is None or (isinstance(plain, dict) and not plain):

@@ -4,11 +4,13 @@ run snapshots; this only enriches it where the definitions are at hand."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import attrs
 from dagster import AssetKey, DagsterInstance, RepositoryDefinition
+
+View = TypeVar("View")
 
 
 @attrs.frozen
@@ -34,6 +36,21 @@ class AssetCatalog:
         self._instance = instance
         self._cache: dict[AssetKey, AssetDescription | None] = {}
         self._materialized: dict[AssetKey, Mapping[str, Any]] = {}
+        self._upstream_views: dict[AssetKey, dict[str | None, Any]] = {}
+
+    def upstream_view(
+        self, key: AssetKey, code_location: str | None, build: Callable[[], View]
+    ) -> View:
+        """What ``build`` makes of ``key`` as an upstream input (its dataset and facets),
+        made once per code location until the asset is materialized again.
+
+        In an asset graph most assets feed several others, so each used to be described
+        again for every downstream step (a fifth of the sensor's time at 100 assets).
+        """
+        views = self._upstream_views.setdefault(key, {})
+        if code_location not in views:
+            views[code_location] = build()
+        return views[code_location]  # type: ignore[no-any-return]
 
     def remember_materialization(self, key: AssetKey, metadata: Mapping[str, Any]) -> None:
         """A materialization this tick just read: later lookups of ``key`` need no query.
@@ -43,6 +60,7 @@ class AssetCatalog:
         storage query per upstream asset (the largest cost of a tick in the benchmarks).
         """
         self._materialized[key] = metadata
+        self._upstream_views.pop(key, None)  # its inputs are named from this one now
 
     def last_materialization_metadata(self, key: AssetKey) -> Mapping[str, Any]:
         """Metadata of the asset's latest materialization, in any run or code location.
@@ -78,6 +96,3 @@ class AssetCatalog:
             group_name=node.group_name,
             parent_keys=tuple(sorted(node.parent_keys, key=lambda k: list(k.path))),
         )
-
-
-EMPTY_CATALOG = AssetCatalog()

@@ -152,12 +152,23 @@ class _StepLineageBuilder:
             self.add_sql(sql, dataset, draft)
 
     def add_asset_input(self, key: AssetKey, run_metadata: Mapping[str, Any] | None = None) -> None:
+        if run_metadata:  # an observation: this run's own metadata names it
+            dataset, facets = self.input_view(key, run_metadata)
+        else:  # an upstream asset: the same for every step until it is materialized again
+            dataset, facets = self.catalog.upstream_view(
+                key, self.run.code_location, lambda: self.input_view(key, None)
+            )
+        draft = self.found.input(dataset)
+        for name, facet in facets.items():
+            draft.facets.setdefault(name, facet)
+
+    def input_view(
+        self, key: AssetKey, run_metadata: Mapping[str, Any] | None
+    ) -> tuple[DatasetId, dict[str, Any]]:
         description = self.describe(key)
         metadata = md.merged(self.upstream_metadata(key), run_metadata)
         dataset = self.translator.get_asset_dataset(key, metadata)
-        draft = self.found.input(dataset)
-        for name, facet in self.asset_facets(key, dataset, description, metadata).items():
-            draft.facets.setdefault(name, facet)
+        return dataset, self.asset_facets(key, dataset, description, metadata)
 
     def asset_facets(
         self,

@@ -109,6 +109,11 @@ class OlBridge(Integration):
         inner: Transport
         if self.kind == "ol-http":
             inner = HttpTransport(HttpConfig.from_dict({"url": self.urls["ol"]}))
+            if self.capture is None:
+                # as users configure it: the outbox posts its stored JSON straight through a
+                # plain HttpTransport (a wrapper would force the slower emit path); the
+                # loopback endpoint counts the events
+                return inner
         else:
             params: dict[str, Any] = (
                 {"sink": "rest", "server": self.urls["gms"]}

@@ -63,8 +63,9 @@ def drain(integration: integrations.Integration, url: str | None, work: Path) ->
         loopback.reset(url)
     wall = cpu = 0.0
     ticks = 0
-    per_tick: list[int] = []
+    per_tick: list[tuple[int, int]] = []  # (requests, proposals written) per tick
     seen = 0
+    mcps_seen = 0
     cursor_before: Any = object()
     while ticks < MAX_TICKS:
         w0, c0 = time.perf_counter(), time.process_time()
@@ -78,8 +79,8 @@ def drain(integration: integrations.Integration, url: str | None, work: Path) ->
         wall += w1 - w0
         cpu += c1 - c0
         ticks += 1
-        per_tick.append(requests - seen)
-        seen = requests
+        per_tick.append((requests - seen, integration.mcps - mcps_seen))
+        seen, mcps_seen = requests, integration.mcps
     counters = loopback.stats(url) if url else {}
     return {
         "wall_s": wall,
@@ -87,7 +88,8 @@ def drain(integration: integrations.Integration, url: str | None, work: Path) ->
         "ticks": ticks,
         "requests": counters.get("requests", 0),
         "bytes": counters.get("bytes", 0),
-        "max_requests_per_tick": max(per_tick, default=0),
+        "max_requests_per_tick": max(per_tick, default=(0, 0))[0],
+        "max_tick_mcps": max(per_tick, default=(0, 0))[1],
         "server_events": counters.get("events", 0),
         "server_mcps": counters.get("mcps", 0),
         "by_path": counters.get("by_path", {}),
@@ -113,6 +115,15 @@ def idle_ticks(integration: integrations.Integration, url: str | None) -> dict[s
     }
 
 
+def _median_cpu(fn: Callable[[], object], repeats: int = 3) -> float:
+    samples = []
+    for _ in range(repeats):
+        t0 = time.process_time()
+        fn()
+        samples.append(time.process_time() - t0)
+    return statistics.median(samples)
+
+
 def serialisation_floor(events: list[Any]) -> dict[str, Any]:
     """Time to serialise the same events: ``json.dumps`` of their dicts (the floor), and
     openlineage-python's ``Serde.to_json`` (what its HTTP transport does per event)."""
@@ -120,20 +131,45 @@ def serialisation_floor(events: list[Any]) -> dict[str, Any]:
 
     dicts = [Serde.to_dict(e) for e in events]
 
-    def best(fn: Callable[[], object]) -> float:
-        samples = []
-        for _ in range(5):
-            t0 = time.process_time()
-            fn()
-            samples.append(time.process_time() - t0)
-        return statistics.median(samples)
-
     return {
-        "floor_json_dumps_s": best(lambda: [json.dumps(d) for d in dicts]),
-        "floor_serde_s": best(lambda: [Serde.to_json(e) for e in events]),
+        "floor_json_dumps_s": _median_cpu(lambda: [json.dumps(d) for d in dicts], 5),
+        "floor_serde_s": _median_cpu(lambda: [Serde.to_json(e) for e in events], 5),
         "event_bytes": sum(len(json.dumps(d)) for d in dicts),
         "event_dicts": dicts,
     }
+
+
+def read_floor(instance: Any) -> float:
+    """CPU to read what any sensor must read: every run record and every event-log record
+    of every run, page by page, with Dagster's public API and nothing else done with them."""
+
+    def read_all() -> None:
+        for record in instance.get_run_records():
+            cursor = None
+            while True:
+                page = instance.get_records_for_run(record.dagster_run.run_id, cursor, limit=1000)
+                if not page.has_more:
+                    break
+                cursor = page.cursor
+
+    return _median_cpu(read_all)
+
+
+def wire_floor(payloads: list[str], url: str) -> float:
+    """CPU to POST the same bodies to the same endpoint with a bare ``requests.Session``:
+    what one-event-per-request HTTP costs any client (the OpenLineage HTTP API)."""
+    import requests
+
+    endpoint = url.rstrip("/") + "/api/v1/lineage"
+
+    def post_all() -> None:
+        with requests.Session() as session:
+            for body in payloads:
+                session.post(
+                    endpoint, data=body, headers={"Content-Type": "application/json"}, timeout=30
+                ).close()
+
+    return _median_cpu(post_all)
 
 
 def main() -> None:  # noqa: PLR0915  (a flat script: options, then passes)
@@ -188,6 +224,11 @@ def main() -> None:  # noqa: PLR0915  (a flat script: options, then passes)
             floor = serialisation_floor(integration.capture)
             integration.capture = None
             dicts = floor.pop("event_dicts")
+            floor["floor_read_s"] = read_floor(instance)
+            if integration.destination == "ol" and url:
+                from openlineage.client.serde import Serde
+
+                floor["floor_wire_s"] = wire_floor([Serde.to_json(d) for d in dicts], url)
             if args.capture:
                 args.capture.parent.mkdir(parents=True, exist_ok=True)
                 args.capture.write_text("".join(json.dumps(d) + "\n" for d in dicts))
@@ -229,6 +270,7 @@ def main() -> None:  # noqa: PLR0915  (a flat script: options, then passes)
         "requests": statistics.median(r["requests"] for r in rows),
         "bytes": statistics.median(r["bytes"] for r in rows),
         "max_requests_per_tick": max(r["max_requests_per_tick"] for r in rows),
+        "max_tick_mcps": max(rows, key=lambda r: r["max_requests_per_tick"])["max_tick_mcps"],
         "requests_by_path": first["by_path"],
         "events": first["events"] or first["server_events"],
         "mcps": first["mcps"] or first["server_mcps"],

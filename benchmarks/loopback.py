@@ -15,26 +15,36 @@ OpenLineage paths: ``POST /api/v1/lineage`` and ``/openapi/openlineage/api/v1/li
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-GMS_CONFIG: dict[str, Any] = {
-    "noCode": "true",
-    "statefulIngestionCapable": True,
-    "supportsImpactAnalysis": True,
-    "patchCapable": True,
-    "timeZone": "GMT",
-    "datahub": {"serverType": "prod", "serverEnv": "core"},
-    "versions": {"acryldata/datahub": {"version": "v1.2.0", "commit": "0" * 40}},
-    "managedIngestion": {"enabled": True, "defaultCliVersion": "1.2.0"},
-    "telemetry": {"enabledCli": False, "enabledIngestion": False},
-}
+
+def _fake_gms_config() -> dict[str, Any]:
+    """What ``GET /config`` answers: the test suite's fake GMS holds the one definition.
+
+    Loaded from its file (standard library only), so neither the repository's work tree
+    nor its ``tests`` package ends up on a measured worker's import path.
+    """
+    path = Path(__file__).resolve().parents[1] / "tests" / "fakes" / "gms.py"
+    spec = importlib.util.spec_from_file_location("_ol_bridge_fake_gms", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return dict(module.GMS_CONFIG)
+
+
+GMS_CONFIG = _fake_gms_config()
+
 OL_PATHS = ("/api/v1/lineage", "/openapi/openlineage/api/v1/lineage")
 
 

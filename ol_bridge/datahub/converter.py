@@ -200,20 +200,17 @@ def _flow_tags(flow: DataFlowUrn, run_facets: Mapping[str, Any]) -> list[Proposa
 
 
 def _job_patches(job: DataJobUrn, job_facets: Mapping[str, Any]) -> list[Proposal]:
-    out: list[Proposal] = []
+    """Ownership, then tags: one PATCH proposal per aspect that has something to add."""
     owners = aspects.owners(mapping(job_facets.get("ownership")))
-    if owners:
-        builder = DataJobPatchBuilder(str(job))
-        for owner in owners:
-            builder.add_owner(owner)
-        out += builder.build()
     tags = aspects.facet_tags(mapping(job_facets.get("tags")))
-    if tags:
-        builder = DataJobPatchBuilder(str(job))
-        for tag in tags:
-            builder.add_tag(tag)
-        out += builder.build()
-    return out
+    if not owners and not tags:
+        return []
+    builder = DataJobPatchBuilder(str(job))
+    for owner in owners:
+        builder.add_owner(owner)
+    for tag in tags:
+        builder.add_tag(tag)
+    return list(builder.build())
 
 
 def _instance(

@@ -307,3 +307,37 @@ def test_sensor_logs_what_it_emits(instance, ol_client, caplog: pytest.LogCaptur
     with caplog.at_level("INFO"):
         tick(sensor, instance, defs, None)
     assert "openlineage_sensor - Emitting 4 events" in caplog.text
+
+
+def test_an_upstream_is_named_from_its_materialization_before_each_run(
+    instance, ol_client, recorder
+) -> None:
+    """One tick walks two runs; between them the upstream moved to another table. Each
+    run's downstream step must read the table the upstream had when that run read it,
+    so what one step learnt about an upstream cannot outlive its next materialization."""
+    tables = iter(["analytics.raw.orders_v1", "analytics.raw.orders_v2"])
+
+    @dg.asset(key=["orders"])
+    def orders() -> dg.MaterializeResult:
+        table = next(tables)
+        return dg.MaterializeResult(
+            metadata={"dagster/table_name": table, "dagster/storage_kind": "duckdb"}
+        )
+
+    @dg.asset(key=["report"], deps=[orders])
+    def report() -> None:
+        pass
+
+    job = dg.define_asset_job("orders_job", selection=[orders, report])
+    sensor = make_sensor(ol_client)
+    defs = dg.Definitions(assets=[orders, report], jobs=[job], sensors=[sensor])
+    first = run(defs, "orders_job", instance)
+    second = run(defs, "orders_job", instance)
+
+    tick(sensor, instance, defs, None)
+    read = {
+        e["run"]["facets"]["parent"]["run"]["runId"]: [i["name"] for i in e["inputs"]]
+        for e in by_job(recorder.events, "orders_job.report")
+        if e["eventType"] == "COMPLETE"
+    }
+    assert read == {first: ["analytics.raw.orders_v1"], second: ["analytics.raw.orders_v2"]}

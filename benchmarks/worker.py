@@ -63,9 +63,8 @@ def drain(integration: integrations.Integration, url: str | None, work: Path) ->
         loopback.reset(url)
     wall = cpu = 0.0
     ticks = 0
-    per_tick: list[tuple[int, int]] = []  # (requests, proposals written) per tick
-    seen = 0
-    mcps_seen = 0
+    per_tick: list[tuple[int, int, int]] = []  # (requests, proposals, events) per tick
+    seen = mcps_seen = events_seen = 0
     cursor_before: Any = object()
     while ticks < MAX_TICKS:
         w0, c0 = time.perf_counter(), time.process_time()
@@ -79,8 +78,10 @@ def drain(integration: integrations.Integration, url: str | None, work: Path) ->
         wall += w1 - w0
         cpu += c1 - c0
         ticks += 1
-        per_tick.append((requests - seen, integration.mcps - mcps_seen))
-        seen, mcps_seen = requests, integration.mcps
+        per_tick.append(
+            (requests - seen, integration.mcps - mcps_seen, integration.events - events_seen)
+        )
+        seen, mcps_seen, events_seen = requests, integration.mcps, integration.events
     counters = loopback.stats(url) if url else {}
     return {
         "wall_s": wall,
@@ -88,8 +89,9 @@ def drain(integration: integrations.Integration, url: str | None, work: Path) ->
         "ticks": ticks,
         "requests": counters.get("requests", 0),
         "bytes": counters.get("bytes", 0),
-        "max_requests_per_tick": max(per_tick, default=(0, 0))[0],
-        "max_tick_mcps": max(per_tick, default=(0, 0))[1],
+        "max_requests_per_tick": max(per_tick, default=(0, 0, 0))[0],
+        "max_tick_mcps": max(per_tick, default=(0, 0, 0))[1],
+        "max_tick_events": max(per_tick, default=(0, 0, 0))[2],
         "server_events": counters.get("events", 0),
         "server_mcps": counters.get("mcps", 0),
         "by_path": counters.get("by_path", {}),
@@ -271,6 +273,7 @@ def main() -> None:  # noqa: PLR0915  (a flat script: options, then passes)
         "bytes": statistics.median(r["bytes"] for r in rows),
         "max_requests_per_tick": max(r["max_requests_per_tick"] for r in rows),
         "max_tick_mcps": max(rows, key=lambda r: r["max_requests_per_tick"])["max_tick_mcps"],
+        "max_tick_events": max(rows, key=lambda r: r["max_requests_per_tick"])["max_tick_events"],
         "requests_by_path": first["by_path"],
         "events": first["events"] or first["server_events"],
         "mcps": first["mcps"] or first["server_mcps"],

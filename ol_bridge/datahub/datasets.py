@@ -28,6 +28,10 @@ class PlannedDataset:
     urn: DatasetUrn
     raw: Mapping[str, Any]
     is_output: bool
+    #: ``str(urn)``, rendered once: the converter needs it many times per dataset
+    urn_str: str = attrs.field(
+        init=False, default=attrs.Factory(lambda s: str(s.urn), takes_self=True)
+    )
 
 
 @attrs.frozen
@@ -57,7 +61,7 @@ def _unique_sorted(items: list[PlannedDataset | None]) -> tuple[PlannedDataset, 
     seen: dict[str, PlannedDataset] = {}
     for item in items:
         if item is not None:
-            seen.setdefault(str(item.urn), item)  # the first one wins, like Java's TreeSet
+            seen.setdefault(item.urn_str, item)  # the first one wins, like Java's TreeSet
     return tuple(seen[k] for k in sorted(seen))
 
 
@@ -79,7 +83,7 @@ def plan_datasets(data: Mapping[str, Any], config: ConverterConfig) -> DatasetPl
 def _schema_platform(raw: Mapping[str, Any], config: ConverterConfig) -> str:
     # DataHub takes the schema's platform from the dataset's own namespace, not its symlink.
     urn = resolve_dataset_urn(str(raw.get("namespace")), str(raw.get("name")), None, config)
-    return str(urn.get_data_platform_urn())
+    return urn.platform  # the platform URN string, as get_data_platform_urn() renders it
 
 
 def _extras(dataset: PlannedDataset) -> list[Proposal]:
@@ -88,7 +92,7 @@ def _extras(dataset: PlannedDataset) -> list[Proposal]:
     The same proposals, in the same order, as one ``DatasetPatchBuilder`` would build.
     """
     facets = mapping(dataset.raw.get("facets"))
-    urn = str(dataset.urn)
+    urn = dataset.urn_str
     ops: list[patches.JsonOp] = []
     description = text(mapping(facets.get("documentation")).get("description"))
     if description:
@@ -127,15 +131,13 @@ def dataset_proposals(
         facets = mapping(dataset.raw.get("facets"))
         items: list[Any] = []
         if config.materialize_datasets:
-            key = DatasetKeyClass(
-                platform=str(urn.get_data_platform_urn()), name=urn.name, origin=urn.env
-            )
+            key = DatasetKeyClass(platform=urn.platform, name=urn.name, origin=urn.env)
             items += [key, StatusClass(removed=False)]
         if config.include_schema_metadata:
             items.append(schema_metadata(facets, _schema_platform(dataset.raw, config)))
         if dataset.is_output and millis is not None:
             items.append(aspects.operation(dataset.raw, millis))
-        out += aspects.upserts(urn, items)
+        out += aspects.upserts(dataset.urn_str, items)
         out += _extras(dataset)
     return out
 
@@ -158,10 +160,11 @@ def job_lineage_patch(
     # What DataJobPatchBuilder's add_input_dataset / add_output_dataset /
     # add_fine_grained_lineage (no query, confidence 0.5) write, built directly.
     ops = [
-        patches.add(("inputDatasetEdges", str(d.urn)), _edge(d.urn, millis)) for d in plan.inputs
+        patches.add(("inputDatasetEdges", d.urn_str), _edge(d.urn_str, millis)) for d in plan.inputs
     ]
     ops += [
-        patches.add(("outputDatasetEdges", str(d.urn)), _edge(d.urn, millis)) for d in plan.outputs
+        patches.add(("outputDatasetEdges", d.urn_str), _edge(d.urn_str, millis))
+        for d in plan.outputs
     ]
     for column in _column_edges(plan, sql, config):
         path = ("fineGrainedLineages", column.transform, str(column.downstream), "NONE")
@@ -169,5 +172,5 @@ def job_lineage_patch(
     return [patches.patch_proposal("dataJob", str(job), "dataJobInputOutput", ops)]
 
 
-def _edge(urn: DatasetUrn, millis: int) -> dict[str, Any]:
-    return patches.edge_json(str(urn), millis, aspects.EDGE_ACTOR)
+def _edge(urn: str, millis: int) -> dict[str, Any]:
+    return patches.edge_json(urn, millis, aspects.EDGE_ACTOR)

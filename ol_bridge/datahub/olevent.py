@@ -106,6 +106,8 @@ def check_run_id(run_id: object) -> str:
 
 def mapping(value: object) -> Mapping[str, Any]:
     """``value`` if it is a JSON object, else an empty one (absent facets read as empty)."""
+    if type(value) is dict:  # parsed JSON: skip the slower abstract-class check
+        return value
     return value if isinstance(value, Mapping) else EMPTY
 
 

@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import attrs
 from dagster import (
     DagsterEvent,
     DagsterEventType,
     DagsterInstance,
+    DagsterRun,
     EventLogRecord,
+    RunsFilter,
     RunStatusChangeRecordsFilter,
 )
 
@@ -33,6 +35,25 @@ class Discovered:
     status_after: dict[str, int]
     #: a stream had more than the limit: call again next tick
     has_more: bool
+
+
+#: run ids per run-storage query (SQLite allows 999 bound parameters per statement)
+_RUNS_PER_QUERY = 500
+
+
+def fetch_runs(instance: DagsterInstance, run_ids: Iterable[str]) -> dict[str, DagsterRun]:
+    """The runs of ``run_ids`` that still exist, a few queries for all of them.
+
+    One ``get_run_by_id`` per run cost ~4 ms on SQLite, a quarter of a tick's CPU on a
+    backlog of small runs; a filtered ``get_runs`` costs that for hundreds.
+    """
+    ids = list(dict.fromkeys(run_ids))
+    found: dict[str, DagsterRun] = {}
+    for start in range(0, len(ids), _RUNS_PER_QUERY):
+        chunk = ids[start : start + _RUNS_PER_QUERY]
+        for run in instance.get_runs(filters=RunsFilter(run_ids=chunk)):
+            found[run.run_id] = run
+    return found
 
 
 def latest_status_ids(instance: DagsterInstance) -> dict[str, int]:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import attrs
-from dagster import DagsterInstance
+from dagster import DagsterInstance, DagsterRun
 from openlineage.client.event_v2 import RunEvent
 
 from ol_bridge.dagster import reader
@@ -92,6 +92,7 @@ def run_tick(
     finished = 0
     has_more = discovered.has_more
     failure: DeliveryFailure | None = None
+    known_runs = reader.fetch_runs(instance, runs)
 
     for run_id in list(runs):
         if out_of_time():
@@ -106,6 +107,7 @@ def run_tick(
             catalog=catalog,
             records_per_page=limits.records_per_page,
             out_of_time=out_of_time,
+            known_runs=known_runs,
         )
         emitted += walked.emitted
         if walked.progress is None:
@@ -147,11 +149,18 @@ def walk_run(
     catalog: AssetCatalog,
     records_per_page: int = 1000,
     out_of_time: Callable[[], bool] = lambda: False,
+    known_runs: Mapping[str, DagsterRun] | None = None,
 ) -> RunWalk:
     """Hand off one run's events from ``progress`` on, page by page, until the run's log is
     exhausted, it finished, a hand-off failed, or time ran out. Used by the sensor and by
-    backfills, so both produce the same events with the same ids."""
-    dagster_run = instance.get_run_by_id(run_id)
+    backfills, so both produce the same events with the same ids.
+
+    ``known_runs``: the runs fetched for the whole tick (``reader.fetch_runs``); a run
+    missing from it no longer exists. Without it the run is looked up on its own.
+    """
+    dagster_run = (
+        known_runs.get(run_id) if known_runs is not None else instance.get_run_by_id(run_id)
+    )
     if dagster_run is None:
         log.warning("Run %s was deleted before its lineage was emitted; dropping it.", run_id)
         return RunWalk(progress=None, emitted=0, finished=False)

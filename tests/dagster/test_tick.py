@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 
-from ol_bridge.dagster import OpenLineageTranslator, TickLimits
+from openlineage.client.event_v2 import RunEvent
+
+from ol_bridge.dagster import OpenLineageTranslator, TickLimits, reader
 from ol_bridge.dagster.catalog import AssetCatalog
-from ol_bridge.dagster.cursor import SensorCursor
+from ol_bridge.dagster.cursor import RunProgress, SensorCursor
 from ol_bridge.dagster.tick import run_tick
 from tests.dagster import jobs
 
@@ -38,3 +41,35 @@ def test_time_box_leaves_work_for_the_next_tick(instance) -> None:
     assert sum(1 for r in results if r.has_more) >= 2  # it took several bounded ticks
     assert all(r.emitted <= 8 for r in results)
     assert cursor.runs == {}
+
+
+def test_a_run_deleted_while_in_progress_is_dropped_and_the_others_go_on(instance, caplog) -> None:
+    kept = jobs.failing_job.execute_in_process(instance=instance, raise_on_error=False).run_id
+    gone = jobs.failing_job.execute_in_process(instance=instance, raise_on_error=False).run_id
+    # both were seen by an earlier tick, with nothing emitted yet
+    cursor = SensorCursor(runs={kept: RunProgress(), gone: RunProgress()})
+    instance.delete_run(gone)
+    emitted: list[RunEvent] = []
+    result = run_tick(
+        instance,
+        cursor,
+        emitted.append,
+        translator=OpenLineageTranslator(),
+        catalog=AssetCatalog(),
+        limits=TickLimits(max_new_runs=1),
+    )
+    assert {e.run.runId for e in emitted if e.job.name == "failing_job"} == {kept}
+    assert gone not in result.cursor.runs
+    assert f"Run {gone} was deleted before its lineage was emitted" in caplog.text
+
+
+def test_runs_are_fetched_in_chunks_and_missing_ones_left_out(instance) -> None:
+    real = [
+        jobs.failing_job.execute_in_process(instance=instance, raise_on_error=False).run_id
+        for _ in range(2)
+    ]
+    # more ids than one query takes: the chunks must still find both real runs
+    missing = [str(uuid.uuid4()) for _ in range(1200)]
+    found = reader.fetch_runs(instance, [*missing[:700], real[0], *missing[700:], real[1]])
+    assert sorted(found) == sorted(real)
+    assert all(found[run_id].run_id == run_id for run_id in real)

@@ -12,16 +12,20 @@ import time
 from collections.abc import Callable, Sequence
 
 import attrs
-from dagster import DagsterInstance
+from dagster import DagsterInstance, DagsterRun
 from openlineage.client.event_v2 import RunEvent
 
 from ol_bridge.backfill.selection import RunRef
 from ol_bridge.backfill.state import BackfillState
+from ol_bridge.dagster import reader
 from ol_bridge.dagster.catalog import AssetCatalog
 from ol_bridge.dagster.cursor import RunProgress
 from ol_bridge.dagster.tick import DeliveryFailure, Emit, walk_run
 from ol_bridge.dagster.translator import OpenLineageTranslator
 from ol_bridge.errors import BackfillStoppedError
+
+#: runs looked up in one go (``reader.fetch_runs``) as the backfill walks through them
+_RUNS_PER_FETCH = 500
 
 
 @attrs.frozen
@@ -76,10 +80,14 @@ def run_backfill(
     stopped = False
     failure: DeliveryFailure | None = None
     last_save = clock()
-    for run in pending:
+    known_runs: dict[str, DagsterRun] = {}
+    for index, run in enumerate(pending):
         if should_stop() or (max_runs is not None and walked >= max_runs):
             stopped = True
             break
+        if index % _RUNS_PER_FETCH == 0:  # a window at a time: few queries, bounded memory
+            window = pending[index : index + _RUNS_PER_FETCH]
+            known_runs = reader.fetch_runs(instance, (r.run_id for r in window))
         walk = walk_run(
             instance,
             run.run_id,
@@ -88,6 +96,7 @@ def run_backfill(
             translator=translator,
             catalog=catalog,
             out_of_time=should_stop,
+            known_runs=known_runs,
         )
         walked += 1
         emitted += walk.emitted

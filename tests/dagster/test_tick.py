@@ -3,35 +3,50 @@
 from __future__ import annotations
 
 import itertools
+import time
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 from openlineage.client.event_v2 import RunEvent
 
 from ol_bridge.dagster import OpenLineageTranslator, TickLimits, reader
 from ol_bridge.dagster.catalog import AssetCatalog
 from ol_bridge.dagster.cursor import RunProgress, SensorCursor
-from ol_bridge.dagster.tick import run_tick
+from ol_bridge.dagster.tick import TickResult, run_tick
 from tests.dagster import jobs
+
+
+def tick_once(
+    instance: Any,
+    cursor: SensorCursor,
+    emit: Callable[[RunEvent], None],
+    limits: TickLimits,
+    clock: Callable[[], float] = time.monotonic,
+) -> TickResult:
+    return run_tick(
+        instance,
+        cursor,
+        emit,
+        translator=OpenLineageTranslator(),
+        catalog=AssetCatalog(),
+        limits=limits,
+        clock=clock,
+    )
 
 
 def test_time_box_leaves_work_for_the_next_tick(instance) -> None:
     for _ in range(3):
         jobs.failing_job.execute_in_process(instance=instance, raise_on_error=False)
-    emitted: list[object] = []
+    emitted: list[RunEvent] = []
     # Every clock read advances 1 s; the budget allows a couple of reads per tick.
     ticks_clock = itertools.count()
     limits = TickLimits(time_budget_seconds=1.5, max_new_runs=1)
     cursor = SensorCursor()
     results = []
     for _ in range(20):
-        result = run_tick(
-            instance,
-            cursor,
-            emitted.append,
-            translator=OpenLineageTranslator(),
-            catalog=AssetCatalog(),
-            limits=limits,
-            clock=lambda: float(next(ticks_clock)),
+        result = tick_once(
+            instance, cursor, emitted.append, limits, clock=lambda: float(next(ticks_clock))
         )
         results.append(result)
         cursor = result.cursor
@@ -50,14 +65,7 @@ def test_a_run_deleted_while_in_progress_is_dropped_and_the_others_go_on(instanc
     cursor = SensorCursor(runs={kept: RunProgress(), gone: RunProgress()})
     instance.delete_run(gone)
     emitted: list[RunEvent] = []
-    result = run_tick(
-        instance,
-        cursor,
-        emitted.append,
-        translator=OpenLineageTranslator(),
-        catalog=AssetCatalog(),
-        limits=TickLimits(max_new_runs=1),
-    )
+    result = tick_once(instance, cursor, emitted.append, TickLimits(max_new_runs=1))
     assert {e.run.runId for e in emitted if e.job.name == "failing_job"} == {kept}
     assert gone not in result.cursor.runs
     assert f"Run {gone} was deleted before its lineage was emitted" in caplog.text

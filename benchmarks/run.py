@@ -198,7 +198,7 @@ def main() -> None:  # noqa: PLR0915  (a flat script: options, then steps)
     parser.add_argument(
         "--lite-max-size",
         type=int,
-        default=10,
+        default=100,
         help="skip ol-bridge/datahub-lite above this scenario size (it is slow; see README)",
     )
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per worker")

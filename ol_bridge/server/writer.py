@@ -3,8 +3,8 @@
 Sinks are not thread-safe, and DataHub Lite opens its DuckDB file for every write, so a
 write per request would cap throughput at one file open per event. Requests instead
 :meth:`~GroupWriter.submit` their proposals and wait; the writer thread takes everything
-pending, writes it as one batch, and only then resolves each request's future (group
-commit). A request is answered 201 only after its own proposals were written. If a
+pending, writes it as one (coalesced) batch, and only then resolves each request's future
+(group commit). A request is answered 201 only after its own proposals were written. If a
 combined write fails, each request's proposals are retried alone, so one bad event
 cannot fail its neighbours.
 """
@@ -23,6 +23,7 @@ from pathlib import Path
 
 import attrs
 
+from ol_bridge.datahub.coalesce import coalesce
 from ol_bridge.datahub.sinks.base import Mcp, MetadataSink
 from ol_bridge.datahub.transport import batched
 from ol_bridge.errors import DeliveryError
@@ -121,7 +122,8 @@ class GroupWriter:
 
     def _write_group(self, group: list[_Job]) -> None:
         try:
-            self._store([mcp for job in group for mcp in job.mcps])
+            # concurrent requests about the same pipeline repeat its aspects: write them once
+            self._store(coalesce([mcp for job in group for mcp in job.mcps]))
         except Exception as error:  # handed to every waiting request, not swallowed
             if len(group) == 1:
                 self._finish(group[0], error)

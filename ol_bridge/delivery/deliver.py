@@ -104,6 +104,22 @@ def drain(
     # unreachable: the loop returns
 
 
+#: (outbox file, destination) -> seconds per event of its last whole-batch write. A batch
+#: is one call that cannot be interrupted, so a slow destination (DataHub Lite, ~20 events/s)
+#: gets batches that fit what is left of the time box instead of overrunning the tick (and
+#: Dagster's sensor timeout) by the time of a full batch. Kept for the process's life: the
+#: sensor's process lives across ticks.
+_PACE: dict[tuple[str, str], float] = {}
+
+
+def batch_limit(pace: float | None, batch_size: int, seconds_left: float) -> int:
+    """Events to hand a whole-batch destination now: ``batch_size``, or fewer when its last
+    pace says a full batch would not finish in ``seconds_left`` (pure)."""
+    if pace is None or pace <= 0:
+        return batch_size
+    return max(1, min(batch_size, int(seconds_left / pace)))
+
+
 def _send_batch(
     outbox: Outbox,
     destination: Destination,
@@ -112,19 +128,24 @@ def _send_batch(
     backoff: Backoff,
     clock: Callable[[], float],
 ) -> tuple[int, str | None, int]:
-    pending = outbox.batch(destination.name, batch_size)
     emit_batch = getattr(destination.transport, "emit_batch", None)
+    pace_key = (str(outbox.path), destination.name)
+    if callable(emit_batch):
+        batch_size = batch_limit(_PACE.get(pace_key), batch_size, deadline - clock())
+    pending = outbox.batch(destination.name, batch_size)
     if callable(emit_batch) and len(pending) > 1 and clock() < deadline:
         # One write for the whole batch (the ``datahub`` transport: one coalesced REST
         # batch, one DataHub Lite index rebuild), handed over as the events' JSON dicts. If
         # the destination refuses the batch for good, the events go one by one below, so
         # only the bad one is parked.
+        started = clock()
         try:
             emit_batch([json.loads(item.payload) for item in pending])
         except Exception as error:  # recorded and retried (or isolated), never skipped
             if not is_permanent(error):
                 return 0, _record_failure(outbox, destination, pending[0], error, backoff), 0
         else:
+            _PACE[pace_key] = (clock() - started) / len(pending)
             outbox.delivered_many(destination.name, [item.event_id for item in pending])
             return len(pending), None, 0
     return _send_one_by_one(outbox, destination, pending, deadline, backoff, clock)

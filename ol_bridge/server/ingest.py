@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from openlineage.client.transport import get_default_factory
 from openlineage.client.transport.transport import Transport
 
-from ol_bridge.datahub.converter import convert_events
+from ol_bridge.datahub.converter import convert_event
 from ol_bridge.datahub.sinks.base import Mcp, MetadataSink
 from ol_bridge.datahub.transport import DatahubConfig, open_sink
 from ol_bridge.errors import DeliveryError, DestinationUnavailableError
@@ -110,7 +110,9 @@ class Ingestor:
 
     def convert(self, events: Sequence[Mapping[str, Any]]) -> list[Mcp]:
         """Proposals for all ``events``; raises ConversionError for one that cannot convert."""
-        mcps = convert_events((dict(event) for event in events), self._converter_config)
+        # not coalesced here: the writer coalesces each write, which may join several requests
+        config = self._converter_config
+        mcps = [mcp for event in events for mcp in convert_event(dict(event), config)]
         self._metrics.add("converted", len(events))
         return mcps
 

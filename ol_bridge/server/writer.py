@@ -122,8 +122,7 @@ class GroupWriter:
 
     def _write_group(self, group: list[_Job]) -> None:
         try:
-            # concurrent requests about the same pipeline repeat its aspects: write them once
-            self._store(coalesce([mcp for job in group for mcp in job.mcps]))
+            self._store([mcp for job in group for mcp in job.mcps])
         except Exception as error:  # handed to every waiting request, not swallowed
             if len(group) == 1:
                 self._finish(group[0], error)
@@ -153,6 +152,9 @@ class GroupWriter:
     def _store(self, mcps: Sequence[Mcp]) -> None:
         if not mcps:
             return
+        # a request's events, and concurrent requests about one pipeline, repeat aspects:
+        # each is written once, with its last value (the same DataHub afterwards)
+        mcps = coalesce(mcps)
         lock = lite_lock(self._lite_path) if self._lite_path else contextlib.nullcontext()
         with lock:
             for chunk in batched(mcps, self._batch_size):

@@ -15,11 +15,11 @@ from urllib.parse import urlsplit
 
 import dagster as dg
 import pytest
-from openlineage.client import OpenLineageClient
 
 from ol_bridge.datahub import convert_events
 from tests.dagster import jobs
 from tests.datahub.sensor_runs import emit_runs
+from tests.fakes import fan_out_client
 from tests.fakes.gms import running_gms
 
 OL_ENDPOINT = "/openapi/openlineage/api/v1/lineage"
@@ -49,21 +49,9 @@ def datahub_endpoint_urns(event: dict[str, Any]) -> set[str]:
 @pytest.fixture(scope="module")
 def both_paths(tmp_path_factory: pytest.TempPathFactory) -> Any:
     with running_gms() as gms:
-        client = OpenLineageClient(
-            config={
-                "transport": {
-                    "type": "composite",
-                    "continue_on_failure": False,
-                    "transports": {
-                        "datahub_rest": {"type": DOTTED, "sink": "rest", "server": gms.url},
-                        "datahub_endpoint": {
-                            "type": "http",
-                            "url": gms.url,
-                            "endpoint": OL_ENDPOINT.lstrip("/"),
-                        },
-                    },
-                }
-            }
+        client = fan_out_client(
+            datahub_rest={"type": DOTTED, "sink": "rest", "server": gms.url},
+            datahub_endpoint={"type": "http", "url": gms.url, "endpoint": OL_ENDPOINT.lstrip("/")},
         )
         per_tick: list[int] = []
 

@@ -20,7 +20,7 @@ from ol_bridge.datahub.transport import (
     register,
 )
 from ol_bridge.errors import ConfigError
-from tests.fakes import DAGSTER_RUN_ID, dagster_run_events
+from tests.fakes import DAGSTER_RUN_ID, dagster_run_events, fan_out_client
 from tests.fakes.gms import running_gms
 
 DOTTED = "ol_bridge.datahub.transport.DatahubTransport"
@@ -181,26 +181,13 @@ def test_composite_next_to_http_and_requests_per_run(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with running_gms() as gms:
-        client = OpenLineageClient(
-            config={
-                "transport": {
-                    "type": "composite",
-                    "continue_on_failure": False,
-                    "transports": {
-                        "datahub_rest": {
-                            "type": DOTTED,
-                            "sink": "rest",
-                            "server": gms.url,
-                            "retry_max_times": 0,
-                        },
-                        "datahub_endpoint": {
-                            "type": "http",
-                            "url": gms.url,
-                            "endpoint": "openapi/openlineage/api/v1/lineage",
-                        },
-                    },
-                }
-            }
+        client = fan_out_client(
+            datahub_rest={"type": DOTTED, "sink": "rest", "server": gms.url, "retry_max_times": 0},
+            datahub_endpoint={
+                "type": "http",
+                "url": gms.url,
+                "endpoint": "openapi/openlineage/api/v1/lineage",
+            },
         )
         assert isinstance(client.transport, CompositeTransport)
         events = dagster_run_events()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 
+from openlineage.client import OpenLineageClient
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
 from openlineage.client.facet_v2 import (
     column_lineage_dataset,
@@ -108,3 +109,17 @@ def dagster_run_events() -> list[RunEvent]:
         event(RunState.COMPLETE, 3, step_run, step, inputs=inputs, outputs=outputs),
         event(RunState.COMPLETE, 4, job_run, job),
     ]
+
+
+def fan_out_client(**transports: dict[str, object]) -> OpenLineageClient:
+    """A client with a ``composite`` transport (fan-out, stop on the first failure), built
+    from its children's configs the way ``openlineage.yml`` gives them."""
+    return OpenLineageClient(
+        config={
+            "transport": {
+                "type": "composite",
+                "continue_on_failure": False,
+                "transports": transports,
+            }
+        }
+    )

@@ -18,7 +18,7 @@ from openlineage.client.event_v2 import Job as JobRef
 from ol_bridge.datahub.converter import convert_event
 from ol_bridge.datahub.transport import event_to_dict
 from ol_bridge.server.config import ServerConfig
-from tests.fakes import PRODUCER, dagster_run_events
+from tests.fakes import PRODUCER, dagster_run_events, fan_out_client
 from tests.server.helpers import FakeMarquez, Running, lite_contents, running_server
 
 TOKEN = "s3cret-token"
@@ -79,22 +79,14 @@ def test_http_transport_without_or_with_a_wrong_key_gets_401(server: Running) ->
 
 def test_datahub_path_batch_and_composite_fan_out(server: Running, lite_path: Path) -> None:
     with FakeMarquez() as marquez:
-        client = OpenLineageClient(
-            config={
-                "transport": {
-                    "type": "composite",
-                    "continue_on_failure": False,
-                    "transports": {
-                        "ol_bridge": {
-                            "type": "http",
-                            "url": server.url,
-                            "endpoint": "openapi/openlineage/api/v1/lineage",
-                            "auth": {"type": "api_key", "apiKey": TOKEN},
-                        },
-                        "marquez": {"type": "http", "url": marquez.url},
-                    },
-                }
-            }
+        client = fan_out_client(
+            ol_bridge={
+                "type": "http",
+                "url": server.url,
+                "endpoint": "openapi/openlineage/api/v1/lineage",
+                "auth": {"type": "api_key", "apiKey": TOKEN},
+            },
+            marquez={"type": "http", "url": marquez.url},
         )
         for event in dagster_run_events():
             client.emit(event)

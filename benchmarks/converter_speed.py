@@ -6,7 +6,7 @@ Run from the repository root: ``python benchmarks/converter_speed.py``. Two work
   ``tests/dagster/jobs.py`` (an asset job with SQL and column lineage, an ops job with
   nested graphs and dynamic steps, a failing job), produced by running them once;
 * ``corpus``: every input of DataHub's compatibility corpus (Airflow, Spark, column lineage),
-  when ``../shared/datahub-ol-compat`` (or ``$OL_BRIDGE_SHARED_DIR``) is there.
+  vendored under ``tests/data/datahub-ol-compat``.
 
 Each figure is the best of several timed rounds on one core (``convert_event`` only, no I/O),
 so a busy machine lowers it less. Not a test: it prints, it does not assert.
@@ -15,7 +15,6 @@ so a busy machine lowers it less. Not a test: it prints, it does not assert.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import tempfile
 import time
@@ -48,9 +47,8 @@ def corpus_events() -> list[dict[str, Any]]:
     from ol_bridge.datahub import convert_event
     from ol_bridge.errors import ConversionError
 
-    shared = Path(os.environ.get("OL_BRIDGE_SHARED_DIR") or ROOT.parent / "shared")
     events = []
-    for path in sorted((shared / "datahub-ol-compat" / "input").rglob("*.json")):
+    for path in sorted((ROOT / "tests" / "data" / "datahub-ol-compat" / "input").rglob("*.json")):
         data = json.loads(path.read_text())
         events += data if isinstance(data, list) else [data]
     convertible = []

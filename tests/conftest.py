@@ -4,30 +4,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from ol_bridge.validation import EventValidator
-
-REPO_DIR = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    """The project's shared inputs (OL spec, DataHub compat corpus): the repo's sibling
-    ``shared/``, or ``$OL_BRIDGE_SHARED_DIR``."""
-    configured = os.environ.get("OL_BRIDGE_SHARED_DIR")
-    path = Path(configured) if configured else REPO_DIR.parent / "shared"
-    if not (path / "openlineage-spec" / "OpenLineage.json").is_file():
-        pytest.fail(f"{path} is not the shared/ directory; set OL_BRIDGE_SHARED_DIR to it.")
-    return path
+from tests.corpora import SCHEMAS_DIR, SPEC_DIR
 
 
 @pytest.fixture(scope="session")
-def ol_validator(shared_dir: Path) -> EventValidator:
-    """Validates events against shared/openlineage-spec and the repo's schemas/."""
-    return EventValidator(shared_dir / "openlineage-spec", REPO_DIR / "schemas")
+def ol_validator() -> EventValidator:
+    """Validates events against the official spec shipped in ``ol_bridge/spec`` and the
+    repository's ``schemas/``, with format checks (uri, date-time, uuid)."""
+    return EventValidator(SPEC_DIR, SCHEMAS_DIR)
 
 
 @pytest.fixture(autouse=True)

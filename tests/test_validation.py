@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import copy
-import filecmp
 import json
-import os
 import socket
 from pathlib import Path
 from typing import Any
@@ -43,6 +41,7 @@ from ol_bridge import PRODUCER
 from ol_bridge.errors import ConfigError, EventValidationError
 from ol_bridge.facets import DagsterAssetFacet, DagsterJobFacet, DagsterRunFacet
 from ol_bridge.validation import SPEC_DIR, EventValidator, default_validator, event_kind
+from tests.corpora import COMPAT_DIR, SPEC_TESTS_DIR, required
 
 PARENT_RUN_ID = "0b7b4c1e-7c1f-4b8e-9a4e-5f7c2d6a9e10"
 STEP_RUN_ID = "6f1c8f0e-2b0a-5d7e-8c3b-1a2b3c4d5e6f"
@@ -147,26 +146,11 @@ def test_full_run_event_with_standard_and_custom_facets_validates(
     ol_validator.validate(event)
 
 
-def test_vendored_spec_is_an_unmodified_copy(shared_dir: Path) -> None:
-    spec = shared_dir / "openlineage-spec"
-    names = sorted(p.name for p in (spec / "facets").glob("*.json"))
-    assert sorted(p.name for p in (SPEC_DIR / "facets").glob("*.json")) == names
-    _, mismatch, errors = filecmp.cmpfiles(
-        spec / "facets", SPEC_DIR / "facets", names, shallow=False
-    )
-    assert (mismatch, errors) == ([], [])
-    assert filecmp.cmp(spec / "OpenLineage.json", SPEC_DIR / "OpenLineage.json", shallow=False)
-    commit = (spec / "SOURCE_COMMIT").read_text().strip()
-    assert commit in (SPEC_DIR / "README.md").read_text()
-
-
 # --- the spec's own test corpus -------------------------------------------------------
 
-# Parametrization happens before fixtures exist: locate shared/ as the shared_dir fixture does.
-_SHARED = Path(
-    os.environ.get("OL_BRIDGE_SHARED_DIR") or Path(__file__).resolve().parents[1].parent / "shared"
+SPEC_TESTS = required(
+    list(SPEC_TESTS_DIR.glob("*/*.json")), expected=46, what="the OpenLineage spec's facet examples"
 )
-SPEC_TESTS = sorted((_SHARED / "openlineage-spec" / "tests").glob("*/*.json"))
 # These spec test facets carry a _schemaURL naming a document that does not define their
 # key (a copy-paste slip upstream: both say DatasetVersionDatasetFacet.json), so the
 # validator cannot tell which schema they claim and checks only the base facet shape.
@@ -215,10 +199,6 @@ def _container(test_file: Path, facet: dict[str, Any]) -> str:
     raise AssertionError(f"no container for {test_file}")
 
 
-def test_spec_corpus_is_found() -> None:
-    assert len(SPEC_TESTS) == 46
-
-
 @pytest.mark.parametrize("test_file", SPEC_TESTS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_spec_facet_examples_validate(test_file: Path, ol_validator: EventValidator) -> None:
     facets = json.loads(test_file.read_text())
@@ -236,11 +216,9 @@ def test_spec_facet_examples_validate(test_file: Path, ol_validator: EventValida
     assert _problems(ol_validator, _wrap(facets, _container(test_file, facet))) == []
 
 
-def test_spec_example_full_event_validates(shared_dir: Path, ol_validator: EventValidator) -> None:
+def test_spec_example_full_event_validates(ol_validator: EventValidator) -> None:
     # A RunEvent that also carries a stray "dataset": the spec's oneOf still picks RunEvent.
-    event = json.loads(
-        (shared_dir / "openlineage-spec" / "tests" / "example_full_event.json").read_text()
-    )
+    event = json.loads((SPEC_TESTS_DIR / "example_full_event.json").read_text())
     assert event_kind(event) == "RunEvent"
     assert _problems(ol_validator, event) == []
 
@@ -451,10 +429,10 @@ DATASET = {"namespace": "n", "name": "d"}
     ],
 )
 def test_event_kind_agrees_with_the_spec_one_of(
-    extra: dict[str, Any], kind: str, valid: bool, shared_dir: Path, ol_validator: EventValidator
+    extra: dict[str, Any], kind: str, valid: bool, ol_validator: EventValidator
 ) -> None:
     event = {**copy.deepcopy(BASE), **copy.deepcopy(extra)}
-    spec = json.loads((shared_dir / "openlineage-spec" / "OpenLineage.json").read_text())
+    spec = json.loads((SPEC_DIR / "OpenLineage.json").read_text())
     assert Draft202012Validator(spec).is_valid(event) is valid
     assert event_kind(event) == kind
     assert (ol_validator.errors(event) == []) is valid
@@ -472,11 +450,11 @@ def test_job_and_dataset_without_run_is_ambiguous(ol_validator: EventValidator) 
 
 
 def test_event_type_without_run_is_stricter_than_the_spec(
-    shared_dir: Path, ol_validator: EventValidator
+    ol_validator: EventValidator,
 ) -> None:
     # The spec's oneOf accepts this as a JobEvent; we read eventType as a run event's.
     event = {**BASE, "job": JOB, "eventType": "START"}
-    spec = json.loads((shared_dir / "openlineage-spec" / "OpenLineage.json").read_text())
+    spec = json.loads((SPEC_DIR / "OpenLineage.json").read_text())
     assert Draft202012Validator(spec).is_valid(event)
     assert _problems(ol_validator, event) == [("run", f"run is required but missing {RUN_SCHEMA}")]
 
@@ -495,20 +473,20 @@ def test_format_checks_really_run(ol_validator: EventValidator) -> None:
         assert _problems(ol_validator, _mutated(lambda e, g=good: e.update(eventTime=g))) == []
 
 
-def _compat_inputs(shared_dir: Path) -> dict[str, dict[str, Any]]:
-    root = shared_dir / "datahub-ol-compat" / "input"
+def _compat_inputs() -> dict[str, dict[str, Any]]:
+    root = COMPAT_DIR / "input"
     return {
         str(p.relative_to(root)): json.loads(p.read_text()) for p in sorted(root.rglob("*.json"))
     }
 
 
-def test_datahub_compat_corpus(shared_dir: Path, ol_validator: EventValidator) -> None:
+def test_datahub_compat_corpus(ol_validator: EventValidator) -> None:
     """Real Airflow/Spark events: all valid but the one DataHub's test expects to fail.
 
     Every official facet in them (parent, schema, columnLineage, symlinks, jobType, sql,
     ...) is checked against its own schema; spark_*/airflow* facets are producer-custom.
     """
-    events = _compat_inputs(shared_dir)
+    events = _compat_inputs()
     assert len(events) == 74
     failures = {name: _problems(ol_validator, event) for name, event in events.items()}
     assert {name: found for name, found in failures.items() if found} == {
@@ -522,10 +500,10 @@ def test_datahub_compat_corpus(shared_dir: Path, ol_validator: EventValidator) -
     }
 
 
-def test_fabric_notebook_events_validate(shared_dir: Path, ol_validator: EventValidator) -> None:
+def test_fabric_notebook_events_validate(ol_validator: EventValidator) -> None:
     lines = [
         line
-        for path in sorted((shared_dir / "datahub-ol-compat" / "ol_events").glob("*.jsonl"))
+        for path in sorted((COMPAT_DIR / "ol_events").glob("*.jsonl"))
         for line in path.read_text().splitlines()
         if line.strip()
     ]
@@ -533,16 +511,14 @@ def test_fabric_notebook_events_validate(shared_dir: Path, ol_validator: EventVa
     assert [_problems(ol_validator, json.loads(line)) for line in lines] == [[]] * 21
 
 
-def test_validation_never_touches_the_network(
-    monkeypatch: pytest.MonkeyPatch, shared_dir: Path
-) -> None:
+def test_validation_never_touches_the_network(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("the validator opened a network connection")
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
     validator = EventValidator()
-    for event in _compat_inputs(shared_dir).values():
+    for event in _compat_inputs().values():
         validator.errors(event)
     assert validator.errors(_step_fail_event()) == []
 

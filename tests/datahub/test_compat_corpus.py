@@ -1,16 +1,15 @@
 """Parity with DataHub's own OpenLineage converter over its compatibility corpus.
 
-Every input of ``shared/datahub-ol-compat/input`` is converted and compared with the MCPs
-DataHub's Java converter produced for it (``golden/``): the same entity URNs, the same aspects
-(name and change type, in the same order) and the same aspect contents. The only differences
-accepted are the ones listed below, each documented in ``docs/datahub-mapping.md``; anything
-else fails the test.
+Every input of ``tests/data/datahub-ol-compat/input`` (vendored, see ``tests/data/README.md``)
+is converted and compared with the MCPs DataHub's Java converter produced for it
+(``golden/``): the same entity URNs, the same aspects (name and change type, in the same
+order) and the same aspect contents. The only differences accepted are the ones listed
+below, each documented in ``docs/datahub-mapping.md``; anything else fails the test.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -19,15 +18,9 @@ import pytest
 
 from ol_bridge.datahub import Proposal, convert_event
 from ol_bridge.errors import ConversionError
+from tests.corpora import COMPAT_DIR, required
 
-
-def shared_dir() -> Path:
-    """Shared inputs: ``$OL_BRIDGE_SHARED_DIR``, else the repo's sibling ``shared``."""
-    override = os.environ.get("OL_BRIDGE_SHARED_DIR")
-    return Path(override) if override else Path(__file__).resolve().parents[2].parent / "shared"
-
-
-CORPUS = shared_dir() / "datahub-ol-compat"
+CORPUS = COMPAT_DIR
 WALL_CLOCK = "<WALL_CLOCK>"
 
 # --- documented differences (docs/datahub-mapping.md, "Deliberate differences") -------------
@@ -58,7 +51,8 @@ URN_ENCODED = {"%28": "(", "%29": ")", "%2C": ","}
 
 def corpus_pairs() -> list[tuple[str, Path, Path]]:
     pairs = []
-    for golden in sorted((CORPUS / "golden").glob("*/*.json")):
+    goldens = list((CORPUS / "golden").glob("*/*.json"))
+    for golden in required(goldens, expected=69, what="DataHub's converter goldens"):
         event = CORPUS / "input" / golden.parent.name / golden.name
         pairs.append((f"{golden.parent.name}/{golden.stem}", event, golden))
     return pairs
@@ -202,7 +196,6 @@ def test_matches_datahub_golden(
 
 def test_corpus_is_complete() -> None:
     """All 69 pairs are found, so a moved corpus cannot pass by converting nothing."""
-    assert CORPUS.is_dir(), f"{CORPUS} not found; set OL_BRIDGE_SHARED_DIR to the shared folder"
     assert len(corpus_pairs()) == 69
 
 

@@ -25,7 +25,8 @@ from ol_bridge.datahub.datasets import (
 )
 from ol_bridge.datahub.transport import event_to_dict
 from ol_bridge.errors import ConversionError
-from tests.datahub.test_compat_corpus import CORPUS
+from tests.corpora import COMPAT_DIR as CORPUS
+from tests.corpora import required
 from tests.fakes import dagster_run_events
 
 CONFIG = ConverterConfig()
@@ -33,7 +34,8 @@ CONFIG = ConverterConfig()
 
 def corpus_events() -> list[dict[str, Any]]:
     events = []
-    for path in sorted((CORPUS / "input").rglob("*.json")):
+    inputs = list((CORPUS / "input").rglob("*.json"))
+    for path in required(inputs, expected=74, what="DataHub's converter corpus inputs"):
         data = json.loads(path.read_text())
         events += data if isinstance(data, list) else [data]
     return events

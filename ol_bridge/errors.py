@@ -35,6 +35,11 @@ class EventValidationError(OlBridgeError):
         self.path = path
 
 
+class DagsterReadError(OlBridgeError):
+    """Dagster's storage could not be read while a tick was building events (a passing
+    database error): the tick stops before the event and the next tick reads again."""
+
+
 class DeliveryError(OlBridgeError):
     """An event could not be handed to a destination."""
 

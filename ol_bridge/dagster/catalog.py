@@ -4,11 +4,13 @@ run snapshots; this only enriches it where the definitions are at hand."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import attrs
 from dagster import AssetKey, DagsterInstance, RepositoryDefinition
+
+from ol_bridge.errors import DagsterReadError
 
 View = TypeVar("View")
 
@@ -62,21 +64,40 @@ class AssetCatalog:
         self._materialized[key] = metadata
         self._upstream_views.pop(key, None)  # its inputs are named from this one now
 
+    def prefetch(self, keys: Iterable[AssetKey]) -> None:
+        """Read the latest materialization of each of ``keys`` not known yet, in one query,
+        before any event is built (so building reads no storage).
+
+        Raises ``DagsterReadError`` when the storage cannot be read: the tick then stops
+        before the run and reads again next tick, instead of sending events without lineage.
+        """
+        missing = sorted({key for key in keys if key not in self._materialized}, key=str)
+        if not missing or self._instance is None:
+            return
+        try:
+            records = self._instance.get_asset_records(missing)
+        except Exception as error:  # any storage failure: the tick retries, nothing degrades
+            raise DagsterReadError(
+                f"could not read the latest materializations of {len(missing)} assets from "
+                f"Dagster's storage ({type(error).__name__}: {error})"
+            ) from error
+        latest = {record.asset_entry.asset_key: record.asset_entry for record in records}
+        for key in missing:
+            entry = latest.get(key)
+            event = entry.last_materialization if entry is not None else None
+            materialization = event.asset_materialization if event is not None else None
+            self._materialized[key] = dict(materialization.metadata) if materialization else {}
+
     def last_materialization_metadata(self, key: AssetKey) -> Mapping[str, Any]:
         """Metadata of the asset's latest materialization, in any run or code location.
 
         An upstream asset is named from it, so that an input gets the same dataset name as
         the output that wrote it (its IO manager may have recorded ``dagster/table_name``).
+        Normally read by ``prefetch`` already.
         """
         if key not in self._materialized:
-            metadata: Mapping[str, Any] = {}
-            if self._instance is not None:
-                result = self._instance.fetch_materializations(key, limit=1)
-                if result.records:
-                    materialization = result.records[0].asset_materialization
-                    metadata = dict(materialization.metadata) if materialization else {}
-            self._materialized[key] = metadata
-        return self._materialized[key]
+            self.prefetch([key])
+        return self._materialized.get(key, {})
 
     def describe(self, key: AssetKey) -> AssetDescription | None:
         if key not in self._cache:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -24,8 +23,7 @@ from ol_bridge.dagster.reader import latest_status_ids
 from ol_bridge.dagster.tick import TickLimits, TickResult, run_tick
 from ol_bridge.dagster.translator import OpenLineageTranslator
 from ol_bridge.delivery import DeliveryConfig, SensorDelivery
-
-log = logging.getLogger(__name__)
+from ol_bridge.delivery.handoff import DeliverySummary
 
 Start = Literal["beginning", "now"] | datetime | float
 
@@ -102,7 +100,7 @@ def evaluate_tick(
     cursor = SensorCursor.from_json(context.cursor) or initial_cursor(context, start)
     catalog = AssetCatalog(_repository_of(context), context.instance)
     outbox = (
-        SensorDelivery.for_instance(delivery, get_client, context.instance)
+        SensorDelivery.for_instance(delivery, get_client, context.instance, context.log)
         if delivery.outbox
         else None
     )
@@ -111,6 +109,7 @@ def evaluate_tick(
     if outbox is not None:
         walk_seconds = outbox.walk_seconds(limits.time_budget_seconds)
         walk_limits = attrs.evolve(limits, time_budget_seconds=walk_seconds)
+    summary = DeliverySummary([])
     try:
         result = run_tick(
             context.instance,
@@ -121,14 +120,15 @@ def evaluate_tick(
             limits=walk_limits,
         )
         if outbox is not None:
-            for level, line in outbox.finish(name, started + limits.time_budget_seconds):
-                _say(context, level, line)
+            summary = outbox.finish(name, started + limits.time_budget_seconds)
     finally:
         if outbox is not None:
             outbox.close()
     if result.emitted:
         # The line operators grep for, in the tick log (UI) and the process log.
         _say(context, "info", f"{name} - Emitting {result.emitted} events")
+    for level, line in summary.lines:
+        _say(context, level, line)
     if result.failure is not None:
         failure = result.failure
         _say(
@@ -138,18 +138,32 @@ def evaluate_tick(
             f"{failure.job_name!r} (run {failure.run_id}): {failure.error}. "
             "It will be retried on the next tick; the cursor stays before it.",
         )
-    return SensorResult(skip_reason=tick_summary(result), cursor=result.cursor.to_json())
+    backlog = summary.backlog()
+    if backlog:
+        _say(context, "warning" if _failing(summary) else "info", f"{name} - {backlog}")
+    return SensorResult(skip_reason=tick_summary(result, summary), cursor=result.cursor.to_json())
 
 
-def tick_summary(result: TickResult) -> str:
+def tick_summary(result: TickResult, delivery: DeliverySummary | None = None) -> str:
     """What the tick did, shown as the tick's message in the Dagster UI (the sensor never
-    requests runs, so every tick is reported as skipped with this text)."""
+    requests runs, so every tick is reported as skipped with this text): what it emitted,
+    delivered, and what still waits for which destination, since when, and why."""
+    delivery = delivery or DeliverySummary([])
     if result.failure is not None:
-        return f"Emitted {result.emitted} events; hand-off failed: {result.failure.error}"
-    if result.emitted:
+        text = f"Emitted {result.emitted} events; hand-off failed: {result.failure.error}"
+    elif result.emitted:
         more = " More to do next tick." if result.has_more else ""
-        return f"Emitted {result.emitted} OpenLineage events.{more}"
-    return IDLE_MESSAGE
+        text = f"Emitted {result.emitted} OpenLineage events.{more}"
+    else:
+        text = IDLE_MESSAGE
+    if delivery.delivered:
+        text += f" Delivered {delivery.delivered}."
+    backlog = delivery.backlog()
+    return f"{text} {backlog}" if backlog else text
+
+
+def _failing(summary: DeliverySummary) -> bool:
+    return any(stats.failures or stats.rejected for stats in summary.waiting)
 
 
 #: the tick message when there was nothing new to emit
@@ -157,8 +171,9 @@ IDLE_MESSAGE = "No new runs to emit."
 
 
 def _say(context: SensorEvaluationContext, level: str, message: str) -> None:
+    """Through Dagster's logger only: the line reaches the tick's log in the UI and the
+    code location server's log (where the sensor runs), with Dagster's prefix."""
     getattr(context.log, level)(message)
-    getattr(log, level)(message)
 
 
 def initial_cursor(context: SensorEvaluationContext, start: Start) -> SensorCursor:

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 
 import attrs
-from dagster import DagsterInstance, DagsterRun
+from dagster import AssetKey, DagsterInstance, DagsterRun
 from openlineage.client.event_v2 import RunEvent
 
 from ol_bridge.dagster import reader
@@ -23,6 +23,7 @@ from ol_bridge.dagster.moments import RunMoment, StepMoment
 from ol_bridge.dagster.processor import process_records
 from ol_bridge.dagster.run_info import RunInfo, load_run_info
 from ol_bridge.dagster.translator import OpenLineageTranslator
+from ol_bridge.errors import DagsterReadError
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +166,12 @@ def walk_run(
         log.warning("Run %s was deleted before its lineage was emitted; dropping it.", run_id)
         return RunWalk(progress=None, emitted=0, finished=False)
     info = load_run_info(instance, dagster_run)
+    try:
+        catalog.prefetch(upstream_asset_keys(info, catalog))
+    except DagsterReadError as error:
+        return RunWalk(
+            progress, 0, finished=False, has_more=True, failure=_read_failure(info, error)
+        )
     emitted = 0
     while True:
         batch = reader.read_run(instance, run_id, progress.after, records_per_page)
@@ -174,7 +181,11 @@ def walk_run(
             lambda step, after, until: reader.step_artifacts(instance, run_id, step, after, until),
         )
         for moment, progress_after in processed.moments:
-            event = build_event(info, moment, translator, catalog)
+            try:
+                event = build_event(info, moment, translator, catalog)
+            except DagsterReadError as error:  # not the event's fault: read again next tick
+                failure = _read_failure(info, error)
+                return RunWalk(progress, emitted, finished=False, has_more=True, failure=failure)
             try:
                 emit(event)
             except Exception as error:  # any transport's failure: keep it, retry later
@@ -196,6 +207,25 @@ def walk_run(
             return RunWalk(progress, emitted, finished=False, has_more=True)
 
 
+def upstream_asset_keys(info: RunInfo, catalog: AssetCatalog) -> set[AssetKey]:
+    """Assets a run's steps may read: what events name from their last materialization."""
+    keys: set[AssetKey] = set()
+    for step in info.steps.values():
+        keys.update(step.input_assets)
+        if step.checked_asset is not None:
+            keys.add(step.checked_asset)
+        for key in step.output_assets:
+            description = catalog.describe(key)
+            keys.update(description.parent_keys if description is not None else ())
+    return keys
+
+
+def _read_failure(info: RunInfo, error: DagsterReadError) -> DeliveryFailure:
+    return DeliveryFailure(
+        run_id=info.run_id, job_name=info.job_name, event_type="next", error=str(error)
+    )
+
+
 def build_event(
     info: RunInfo,
     moment: RunMoment | StepMoment,
@@ -211,6 +241,8 @@ def build_event(
         if isinstance(moment, RunMoment):
             return job_run_event(info, moment, translator)
         return step_run_event(info, moment, translator, catalog)
+    except DagsterReadError:  # the storage, not the event: the walk stops and retries
+        raise
     except Exception as error:  # not a skip: a degraded event goes out and the log says why
         log.exception(
             "Could not build the %s event of run %s (%s); sending it without lineage, with "

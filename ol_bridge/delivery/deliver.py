@@ -13,6 +13,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import attrs
 import requests
@@ -63,11 +64,13 @@ def drain(
     backoff: Backoff = Backoff(),
     ignore_backoff: bool = False,
     clock: Callable[[], float] = time.monotonic,
+    logger: logging.Logger | logging.LoggerAdapter[Any] = log,
 ) -> DrainReport:
     """Send what is due to each destination until all are drained, failing, or time is up.
 
     ``seconds`` bounds when a send may start; one send can run past it by at most the
-    transport's own timeout.
+    transport's own timeout. ``logger`` takes the warnings (the sensor passes Dagster's, so
+    they reach the tick log and the code server's log with Dagster's prefix).
     """
     deadline = clock() + seconds
     by_name = {destination.name: destination for destination in destinations}
@@ -92,7 +95,7 @@ def drain(
                 continue
             try:
                 sent, error, refused = _send_batch(
-                    outbox, by_name[name], batch_size, deadline, backoff, clock
+                    outbox, by_name[name], batch_size, deadline, backoff, clock, logger
                 )
             finally:
                 outbox.release(name)
@@ -127,6 +130,7 @@ def _send_batch(
     deadline: float,
     backoff: Backoff,
     clock: Callable[[], float],
+    logger: logging.Logger | logging.LoggerAdapter[Any],
 ) -> tuple[int, str | None, int]:
     emit_batch = getattr(destination.transport, "emit_batch", None)
     pace_key = (outbox.where, destination.name)
@@ -143,12 +147,13 @@ def _send_batch(
             emit_batch([json.loads(item.payload) for item in pending])
         except Exception as error:  # recorded and retried (or isolated), never skipped
             if not is_permanent(error):
-                return 0, _record_failure(outbox, destination, pending[0], error, backoff), 0
+                failure = _record_failure(outbox, destination, pending[0], error, backoff, logger)
+                return 0, failure, 0
         else:
             _PACE[pace_key] = (clock() - started) / len(pending)
             outbox.delivered_many(destination.name, [item.event_id for item in pending])
             return len(pending), None, 0
-    return _send_one_by_one(outbox, destination, pending, deadline, backoff, clock)
+    return _send_one_by_one(outbox, destination, pending, deadline, backoff, clock, logger)
 
 
 def _send_one_by_one(
@@ -158,6 +163,7 @@ def _send_one_by_one(
     deadline: float,
     backoff: Backoff,
     clock: Callable[[], float],
+    logger: logging.Logger | logging.LoggerAdapter[Any],
 ) -> tuple[int, str | None, int]:
     sent = refused = 0
     send = sender(destination.transport)
@@ -171,32 +177,33 @@ def _send_one_by_one(
                 message = redact(f"{type(error).__name__}: {error}")
                 outbox.reject(destination.name, item.event_id, message)
                 refused += 1
-                log.warning(
-                    "ol-bridge delivery: %s refused an event for good (%s); it is kept as "
-                    "rejected (see `ol-bridge outbox status`) and the events behind it go on.",
-                    destination.name,
-                    message,
+                logger.warning(
+                    f"ol-bridge delivery: {destination.name} refused an event for good "
+                    f"({message}); it is kept as rejected (see `ol-bridge outbox status`) and "
+                    "the events behind it go on."
                 )
                 continue
-            return sent, _record_failure(outbox, destination, item, error, backoff), refused
+            failure = _record_failure(outbox, destination, item, error, backoff, logger)
+            return sent, failure, refused
         outbox.delivered(destination.name, item.event_id)
         sent += 1
     return sent, None, refused
 
 
 def _record_failure(
-    outbox: Outbox, destination: Destination, item: Pending, error: BaseException, backoff: Backoff
+    outbox: Outbox,
+    destination: Destination,
+    item: Pending,
+    error: BaseException,
+    backoff: Backoff,
+    logger: logging.Logger | logging.LoggerAdapter[Any],
 ) -> str:
     message = redact(f"{type(error).__name__}: {error}")
     failures, retry_in = outbox.failed(destination.name, item.event_id, message, backoff.after)
-    log.warning(
-        "ol-bridge delivery: %s is failing (%s); %d consecutive failures, its events "
-        "wait in the outbox in %s and are retried in %.0f s.",
-        destination.name,
-        message,
-        failures,
-        outbox.where,
-        retry_in,
+    logger.warning(
+        f"ol-bridge delivery: {destination.name} is failing ({message}); {failures} "
+        f"consecutive failures, its events wait in the outbox in {outbox.where} and are "
+        f"retried in {retry_in:.0f} s."
     )
     return message
 

@@ -13,8 +13,10 @@ import copy
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import Any
 
+import attrs
 from openlineage.client import OpenLineageClient
 from openlineage.client.transport import Transport
 
@@ -23,11 +25,12 @@ from ol_bridge.delivery.deliver import Backoff, DrainReport, drain
 from ol_bridge.delivery.destinations import Destination, split_destinations
 from ol_bridge.delivery.location import OutboxLocation, locate
 from ol_bridge.delivery.payload import identity_key, to_payload
-from ol_bridge.delivery.store import Outbox
+from ol_bridge.delivery.store import DestinationStats, Outbox
 
 log = logging.getLogger(__name__)
 
 LogLine = tuple[str, str]  # (level: "info" | "warning", message)
+Logger = logging.Logger | logging.LoggerAdapter[Any]
 
 
 class OutboxTransport(Transport):
@@ -35,11 +38,14 @@ class OutboxTransport(Transport):
 
     kind = "ol-bridge-outbox"
 
-    def __init__(self, outbox: Outbox, names: list[str], config: DeliveryConfig) -> None:
+    def __init__(
+        self, outbox: Outbox, names: list[str], config: DeliveryConfig, logger: Logger = log
+    ) -> None:
         self.outbox = outbox
         self.names = names
         self.settings = config
         self.duplicates = 0
+        self._log = logger
 
     def emit(self, event: Any) -> None:
         result = self.outbox.enqueue(
@@ -51,13 +57,51 @@ class OutboxTransport(Transport):
         )
         self.duplicates += result.duplicate
         for name in result.dropped_for:
-            log.warning(
-                "ol-bridge delivery: the outbox is full for %s (%d events); its oldest event "
-                "was dropped to make room (on_full=drop_oldest). It is counted as dropped in "
-                "`ol-bridge outbox status`.",
-                name,
-                self.settings.max_events_per_destination,
+            self._log.warning(
+                f"ol-bridge delivery: the outbox is full for {name} "
+                f"({self.settings.max_events_per_destination} events); its oldest event was "
+                "dropped to make room (on_full=drop_oldest). It is counted as dropped in "
+                "`ol-bridge outbox status`."
             )
+
+
+@attrs.frozen
+class DeliverySummary:
+    """What one tick's delivery did and what still waits, for the tick's log and message."""
+
+    lines: list[LogLine]
+    #: destinations with events waiting after the tick
+    waiting: tuple[DestinationStats, ...] = ()
+    delivered: int = 0
+
+    def backlog(self) -> str:
+        """``"14 events wait for delivery: marquez 14 since 10:02:11 UTC (...)"``; "" if none."""
+        if not self.waiting:
+            return ""
+        total = sum(stats.queued for stats in self.waiting)
+        parts = "; ".join(_describe_waiting(stats) for stats in self.waiting)
+        return f"{total} events wait for delivery: {parts}."
+
+
+def _describe_waiting(stats: DestinationStats) -> str:
+    text = f"{stats.name} {stats.queued}"
+    if stats.oldest_age_seconds is not None:
+        since = datetime.fromtimestamp(time.time() - stats.oldest_age_seconds, tz=timezone.utc)
+        text += f" since {since:%Y-%m-%d %H:%M:%S} UTC"
+    details = []
+    if stats.rejected:
+        details.append(f"{stats.rejected} refused for good")
+    if stats.failures:
+        details.append(
+            f"{stats.failures} failed attempts, next in {stats.next_attempt_in_seconds:.0f} s"
+        )
+    if stats.last_error and (stats.failures or stats.rejected):
+        details.append(f"last error: {_short(stats.last_error)}")
+    return text + (f" ({', '.join(details)})" if details else "")
+
+
+def _short(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class SensorDelivery:
@@ -68,10 +112,12 @@ class SensorDelivery:
         config: DeliveryConfig,
         get_client: Callable[[], OpenLineageClient],
         location: OutboxLocation,
+        logger: Logger = log,
     ) -> None:
         self.config = config
         self.location = location
         self._get_client = get_client
+        self._log = logger
         self.outbox = Outbox(
             location.database,
             synchronous=config.synchronous,
@@ -83,9 +129,13 @@ class SensorDelivery:
 
     @classmethod
     def for_instance(
-        cls, config: DeliveryConfig, get_client: Callable[[], OpenLineageClient], instance: Any
+        cls,
+        config: DeliveryConfig,
+        get_client: Callable[[], OpenLineageClient],
+        instance: Any,
+        logger: Logger = log,
     ) -> SensorDelivery:
-        return cls(config, get_client, locate(config, instance))
+        return cls(config, get_client, locate(config, instance), logger)
 
     def close(self) -> None:
         self.outbox.close()
@@ -103,7 +153,7 @@ class SensorDelivery:
         if self._handoff is None:
             destinations = self.destinations()
             self._transport = OutboxTransport(
-                self.outbox, [d.name for d in destinations], self.config
+                self.outbox, [d.name for d in destinations], self.config, self._log
             )
             self._handoff = copy.copy(self._get_client())
             self._handoff.transport = self._transport
@@ -120,38 +170,53 @@ class SensorDelivery:
             batch_size=self.config.batch_size,
             backoff=Backoff(self.config.backoff_seconds, self.config.max_backoff_seconds),
             ignore_backoff=ignore_backoff,
+            logger=self._log,
         )
         if report.total_delivered:
             self.outbox.prune()
         return report
 
-    def finish(self, sensor_name: str, deadline: float) -> list[LogLine]:
-        """Drain until ``deadline`` (``time.monotonic``); the log lines for this tick."""
+    def finish(self, sensor_name: str, deadline: float) -> DeliverySummary:
+        """Drain until ``deadline`` (``time.monotonic``); what the tick reports."""
         report = self.drain(deadline - time.monotonic())
         return self.summary(sensor_name, report)
 
-    def summary(self, sensor_name: str, report: DrainReport | None) -> list[LogLine]:
+    def summary(self, sensor_name: str, report: DrainReport | None) -> DeliverySummary:
         lines: list[LogLine] = []
         duplicates = self._transport.duplicates if self._transport else 0
         if duplicates:
             lines.append(
                 (
                     "info",
-                    f"{sensor_name} - {duplicates} events were already in the outbox "
-                    "(a replayed tick) and were not queued again",
+                    f"{sensor_name} - {duplicates} events were handed off already (a replayed "
+                    "tick, another sensor, or a delivery within dedup_seconds) and were not "
+                    "queued again",
                 )
             )
-        if report is not None and report.total_delivered:
+        delivered = report.total_delivered if report is not None else 0
+        if report is not None and delivered:
             per = ", ".join(f"{name}: {n}" for name, n in report.delivered.items() if n)
-            lines.append(
-                ("info", f"{sensor_name} - Delivered {report.total_delivered} events ({per})")
-            )
+            lines.append(("info", f"{sensor_name} - Delivered {delivered} events ({per})"))
+        waiting = tuple(stats for stats in self.outbox.stats() if stats.queued)
+        lines += self._warnings(sensor_name, waiting)
+        return DeliverySummary(lines, waiting, delivered)
+
+    def _warnings(self, sensor_name: str, waiting: tuple[DestinationStats, ...]) -> list[LogLine]:
+        lines: list[LogLine] = []
         configured = {d.name for d in self._destinations or []}
         limit = self.config.max_events_per_destination
-        for stats in self.outbox.stats():
-            if not stats.queued:
-                continue
-            fill = stats.queued / limit
+        if waiting and not self.location.durable:
+            lines.append(
+                (
+                    "warning",
+                    f"{sensor_name} - events waiting for delivery are kept in {self.outbox.where}"
+                    ", a local file, while the Dagster instance's storage is elsewhere: a "
+                    "redeploy that replaces this disk loses them. Give the outbox a durable "
+                    "home: DeliveryConfig(url='postgresql://...') or a path on a persistent "
+                    "volume (docs/delivery.md).",
+                )
+            )
+        for stats in waiting:
             where = (
                 f"{stats.queued} events for {stats.name} wait in the outbox in {self.outbox.where}"
             )
@@ -164,12 +229,12 @@ class SensorDelivery:
                         f"{stats.name!r}` or restore the destination.",
                     )
                 )
-            elif fill >= self.config.warn_ratio:
+            elif stats.queued / limit >= self.config.warn_ratio:
                 lines.append(
                     (
                         "warning",
-                        f"{sensor_name} - {where}: {fill:.0%} of its limit of {limit} "
-                        f"(last error: {stats.last_error}). At the limit the outbox "
+                        f"{sensor_name} - {where}: {stats.queued / limit:.0%} of its limit of "
+                        f"{limit} (last error: {stats.last_error}). At the limit the outbox "
                         f"{_on_full_effect(self.config)}.",
                     )
                 )

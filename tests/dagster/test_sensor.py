@@ -311,13 +311,18 @@ def test_small_pages_and_steps_spanning_ticks(instance, ol_client, recorder) -> 
     assert totals[1]["outputs"][0]["outputFacets"]["outputStatistics"]["rowCount"] == 2
 
 
-def test_sensor_logs_what_it_emits(instance, ol_client, caplog: pytest.LogCaptureFixture) -> None:
+def test_sensor_logs_what_it_emits_through_dagster(
+    instance, ol_client, capfd: pytest.CaptureFixture[str]
+) -> None:
     sensor = make_sensor(ol_client)
     defs = jobs.definitions(sensor)
     run(defs, "failing_job", instance)
-    with caplog.at_level("INFO"):
-        tick(sensor, instance, defs, None)
-    assert "openlineage_sensor - Emitting 4 events" in caplog.text
+    capfd.readouterr()
+    tick(sensor, instance, defs, None)
+    # Dagster's logger: its prefix, in the process's output (the code server's log)
+    [line] = [x for x in capfd.readouterr().err.splitlines() if "Emitting" in x]
+    assert " - dagster - INFO - " in line
+    assert line.endswith("openlineage_sensor - Emitting 4 events")
 
 
 def test_an_upstream_is_named_from_its_materialization_before_each_run(

@@ -81,3 +81,46 @@ def test_runs_are_fetched_in_chunks_and_missing_ones_left_out(instance) -> None:
     found = reader.fetch_runs(instance, [*missing[:700], real[0], *missing[700:], real[1]])
     assert sorted(found) == sorted(real)
     assert all(found[run_id].run_id == run_id for run_id in real)
+
+
+def test_a_storage_error_while_building_retries_the_tick_instead_of_degrading_events(
+    instance, monkeypatch
+) -> None:
+    """The upstream materializations are read before any event is built; when that read
+    fails the run's events wait for the next tick, which sends them with their lineage."""
+    defs = jobs.definitions()
+    defs.resolve_job_def("asset_job").execute_in_process(instance=instance)
+    real = instance.get_asset_records
+    failures = iter([OSError("could not connect to server: Connection refused")])
+
+    def flaky_read(*args: Any, **kwargs: Any) -> Any:
+        error = next(failures, None)
+        if error is not None:
+            raise error
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(instance, "get_asset_records", flaky_read)
+    emitted: list[RunEvent] = []
+    first = run_tick(
+        instance,
+        SensorCursor(),
+        emitted.append,
+        translator=OpenLineageTranslator(),
+        catalog=AssetCatalog(defs.get_repository_def(), instance),
+    )
+    assert first.failure is not None and "OSError: could not connect" in first.failure.error
+    assert emitted == [] and first.has_more
+    second = run_tick(
+        instance,
+        first.cursor,
+        emitted.append,
+        translator=OpenLineageTranslator(),
+        catalog=AssetCatalog(defs.get_repository_def(), instance),
+    )
+    assert second.failure is None and second.cursor.runs == {}
+    assert not any("extractionError" in (e.run.facets or {}) for e in emitted)
+    totals = [e for e in emitted if e.job.name.endswith("customer_totals") and e.inputs]
+    assert {d.name for d in totals[-1].inputs} >= {
+        "analytics.main.customers",
+        "analytics.main.orders",
+    }

@@ -27,7 +27,7 @@ def _name(table: Any) -> str | None:
 def _run(case: dict[str, Any]) -> Any:
     return openlineage_sql.parse(
         [case["sql"]],
-        dialect=_DIALECT.get(case["dialect"], case["dialect"]),
+        dialect=_DIALECT.get(case["dialect"], case["dialect"] or "generic"),
         default_schema=case.get("default_schema"),
     )
 

@@ -71,6 +71,16 @@ def test_update_gives_column_lineage_and_reads_its_target() -> None:
     assert edges(own) == {"n": {("t", "n")}}
 
 
+def test_update_from_a_cte_reads_the_cte_s_tables() -> None:
+    sql = """
+        WITH latest AS (SELECT id, v FROM raw.events)
+        UPDATE t SET v = latest.v FROM latest WHERE t.id = latest.id
+    """
+    lineage = extract_sql_lineage(sql, dialect="postgres")
+    assert lineage.inputs == (t("t"), t("raw.events"))
+    assert edges(lineage) == {"v": {("raw.events", "v")}}
+
+
 def test_update_of_an_alias_names_the_aliased_table() -> None:
     # SQL Server: UPDATE x ... FROM real_table AS x.
     sql = "UPDATE x SET x.v = y.v FROM dbo.target AS x JOIN dbo.src AS y ON x.id = y.id"
@@ -250,3 +260,9 @@ def test_columns_the_schema_does_not_have_are_not_reported() -> None:
 def test_dagster_style_table_refs_are_plain_values() -> None:
     assert TableRef("db", "s", "t") == t("db.s.t")
     assert c("db.s.t", "x").column == "x"
+
+
+def test_select_star_from_a_cte_expands_without_a_schema() -> None:
+    sql = "CREATE TABLE o AS WITH c AS (SELECT a, b + 1 AS b FROM t) SELECT * FROM c"
+    lineage = extract_sql_lineage(sql, dialect="duckdb")
+    assert edges(lineage) == {"a": {("t", "a")}, "b": {("t", "b")}}

@@ -359,17 +359,17 @@ def _update_lineage(update: exp.Update, options: QualifyOptions) -> StatementLin
         sources.append(from_clause.this)
     sources += update.args.get("joins") or []
     aliased = _aliased_source(target, sources)
-    query = exp.select(*_aliased(names, values) or [exp.Star()])
-    query = query.from_((aliased or target).copy())
+    # Built node by node: sqlglot's builder methods copy the whole query at every step.
+    query = exp.Select(expressions=_aliased(names, values) or [exp.Star()])
+    query.set("from_", exp.From(this=(aliased or target).copy()))
     for source in sources:
-        if source is aliased:
-            continue
-        if isinstance(source, exp.Join):
-            query.append("joins", source.copy())
-        else:
-            query = query.join(source.copy())
+        if source is not aliased:
+            join = source.copy() if isinstance(source, exp.Join) else exp.Join(this=source.copy())
+            query.append("joins", join)
     if update.args.get("where"):
         query.set("where", update.args["where"].copy())
+    if update.args.get("with_"):  # WITH c AS (...) UPDATE t ... FROM c: c is no table
+        query.set("with_", update.args["with_"].copy())
     # The target is read too: its rows are the ones updated, and SET may use its values.
     lineage, _ = _traced_query(query, options)
     return lineage
@@ -426,11 +426,10 @@ def _merge_lineage(merge: exp.Merge, options: QualifyOptions) -> StatementLineag
     # Evaluate the assigned values as the projections of a query over the target joined
     # to the source; the aliases the MERGE uses resolve the same way there.
     on = merge.args.get("on")
-    query = (
-        exp.select(*_aliased(names, values) or [exp.Star()])
-        .from_(target.copy())
-        .join(source.copy(), on=on.copy() if isinstance(on, exp.Expr) else None)
-    )
+    query = exp.Select(expressions=_aliased(names, values) or [exp.Star()])
+    query.set("from_", exp.From(this=target.copy()))
+    join = exp.Join(this=source.copy(), on=on.copy() if isinstance(on, exp.Expr) else None)
+    query.append("joins", join)
     lineage, output = _traced_query(query, options)
     # The target is in the built query's FROM; it is an input only where the source or
     # a condition reads it as well.

@@ -275,9 +275,13 @@ def main() -> None:
                 )
             )
         full[name]["statements_per_second"] = _rate(report, statements)
+    suites = ", ".join(
+        f"{suite}: {sum(1 for case in cases if case['suite'] == suite)}"
+        for suite in sorted({case["suite"] for case in cases})
+    )
     print(
-        f"{len(cases)} cases x {len(MODES)} modes; {len(reasons)} expectations differ from"
-        " DataHub on purpose (deliberate_differences.yaml)\n"
+        f"{len(cases)} cases ({suites}) x {len(MODES)} modes; {len(reasons)} expectations"
+        " differ from the suite's on purpose (deliberate_differences.yaml)\n"
     )
     _print_table(rows)
     print(f"\ncold parses ({statements} statements, best of {args.repeats} passes):")

@@ -327,7 +327,8 @@ def test_multiple_statements_unite_their_lineage() -> None:
         DELETE FROM old_final;
     """
     lineage = extract_sql_lineage(sql, dialect="duckdb")
-    assert lineage.inputs == (t("blocked"), t("raw_a"), t("raw_b"), t("stage"))
+    # UPDATE reads the rows it updates: its target is an input too.
+    assert lineage.inputs == (t("blocked"), t("final"), t("raw_a"), t("raw_b"), t("stage"))
     assert lineage.outputs == (t("final"), t("old_final"), t("stage"))
     assert [(e.output_table, e.output_column) for e in lineage.column_lineage] == [
         (t("stage"), "id"),
@@ -341,7 +342,7 @@ def test_multiple_statements_unite_their_lineage() -> None:
 def test_statements_without_lineage_give_empty_lineage() -> None:
     empty = SqlLineage(inputs=(), outputs=(), column_lineage=(), dialect="postgres")
     assert extract_sql_lineage("", dialect="postgres") == empty
-    assert extract_sql_lineage("SET search_path = x; DROP TABLE y", dialect="postgres") == empty
+    assert extract_sql_lineage("SET search_path = x; DROP SCHEMA y", dialect="postgres") == empty
     ddl = extract_sql_lineage("CREATE TABLE z (a INT)", dialect="postgres")
     assert ddl.outputs == (t("z"),)
     assert ddl.inputs == ()

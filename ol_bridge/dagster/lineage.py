@@ -37,6 +37,7 @@ from ol_bridge.dagster.dataset_facets import (
     tags_facet,
 )
 from ol_bridge.dagster.run_info import RunInfo, StepInfo
+from ol_bridge.dagster.sql_schemas import sql_schema
 from ol_bridge.dagster.text import MAX_SQL_CHARS, clean_text
 from ol_bridge.dagster.translator import OpenLineageTranslator, StepLineage
 from ol_bridge.errors import NamingError, SqlLineageError
@@ -149,7 +150,7 @@ class _StepLineageBuilder:
             )
         sql = md.sql_text(metadata)
         if sql is not None:
-            self.add_sql(sql, dataset, draft)
+            self.add_sql(sql, dataset, draft, self.upstream_sql_schema(key, dataset))
 
     def add_asset_input(self, key: AssetKey, run_metadata: Mapping[str, Any] | None = None) -> None:
         if run_metadata:  # an observation: this run's own metadata names it
@@ -284,10 +285,30 @@ class _StepLineageBuilder:
             return DatasetId(namespace=self.translator.naming.fallback_namespace, name=urn)
 
     # -- SQL ----------------------------------------------------------------------------
-    def add_sql(self, sql: str, dataset: DatasetId, draft: _DatasetDraft) -> None:
+    def upstream_sql_schema(
+        self, key: AssetKey, dataset: DatasetId
+    ) -> dict[str, dict[str, str]] | None:
+        """Column schemas of the asset's upstream tables, for the SQL parser (issue 13)."""
+        upstream = dict.fromkeys([*self.describe(key).parent_keys, *self.step.input_assets])
+        return sql_schema(
+            dataset,
+            (
+                (self.dataset_of(parent), md.column_schema(self.upstream_metadata(parent)))
+                for parent in upstream
+                if parent != key
+            ),
+        )
+
+    def add_sql(
+        self,
+        sql: str,
+        dataset: DatasetId,
+        draft: _DatasetDraft,
+        schema: dict[str, dict[str, str]] | None = None,
+    ) -> None:
         platform = platform_of(dataset)
         dialect = dialect_for_platform(platform) if platform else None
-        database, schema = _default_qualifiers(dataset.name)
+        database, default_schema = _default_qualifiers(dataset.name)
         self.found.sql.append((clean_text(sql, MAX_SQL_CHARS), dialect))
         if len(sql) > MAX_SQL_CHARS:
             self.found.errors.append(
@@ -305,7 +326,11 @@ class _StepLineageBuilder:
         sql = clean_text(sql, MAX_SQL_CHARS)
         try:
             parsed = extract_sql_lineage(
-                sql, dialect=dialect, default_database=database, default_schema=schema
+                sql,
+                dialect=dialect,
+                default_database=database,
+                default_schema=default_schema,
+                schema=schema,
             )
         except SqlLineageError as error:
             self.found.errors.append(

@@ -21,7 +21,12 @@ from sqlglot.errors import ParseError, SqlglotError
 from sqlglot.schema import MappingSchema
 
 from ol_bridge.errors import SqlLineageError
-from ol_bridge.sql._statements import QualifyOptions, StatementLineage, statement_lineage
+from ol_bridge.sql._statements import (
+    QualifyOptions,
+    StatementLineage,
+    apply_use,
+    statement_lineage,
+)
 from ol_bridge.sql.dialects import dialect_for_platform
 from ol_bridge.sql.models import (
     AGGREGATION,
@@ -125,11 +130,14 @@ def _extract_cached(
         schema_name=default_schema,
         schema=_mapping_schema(schema, dialect, default_database, default_schema),
     )
-    parts = [
-        part
-        for statement in _parse(sql, dialect)
-        if (part := statement_lineage(statement, options)) is not None
-    ]
+    parts: list[StatementLineage] = []
+    for statement in _parse(sql, dialect):
+        # ``USE db.schema`` sets where the unqualified tables of later statements live.
+        used = apply_use(statement, options)
+        if used is not None:
+            options = used
+        elif (part := statement_lineage(statement, options)) is not None:
+            parts.append(part)
     return _unite(parts, dialect)
 
 
@@ -178,7 +186,10 @@ def _mapping_schema(
 ) -> MappingSchema | None:
     if not schema:
         return None
-    split = [(_split_table_key(key, dialect), dict(columns)) for key, columns in schema]
+    split = [
+        (_split_table_key(key, dialect), {name: _type(kind, dialect) for name, kind in columns})
+        for key, columns in schema
+    ]
     depth = max(len(parts) for parts, _ in split)
     defaults = [default_database, default_schema][3 - depth :] if depth > 1 else []
     nested: dict[str, object] = {}
@@ -205,6 +216,16 @@ def _mapping_schema(
             f"The column schema given for SQL lineage is not usable: {error}. Pass"
             " {'db.schema.table': {'column': 'type'}} with sqlglot-readable types."
         ) from error
+
+
+def _type(kind: str, dialect: str | None) -> str:
+    """The column type as given when sqlglot reads it, else UNKNOWN: lineage needs only
+    the column names, and Dagster metadata types are free text (``struct``, ``text[]`` ...)."""
+    try:
+        exp.DataType.build(kind, dialect=dialect)
+    except (SqlglotError, ValueError):
+        return "UNKNOWN"
+    return kind
 
 
 def _split_table_key(key: str, dialect: str | None) -> list[str]:

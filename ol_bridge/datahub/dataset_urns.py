@@ -23,14 +23,10 @@ from datahub.metadata.urns import DatasetUrn
 
 from ol_bridge.datahub.config import ConverterConfig
 from ol_bridge.datahub.olevent import mapping, text
+from ol_bridge.platforms import CONVERTER_PATH_SCHEMES, CONVERTER_SCHEME_RENAMES
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
 _GLUE_ARN = re.compile(r"(?:arn:)?aws:glue:([^:]+):([^:]+)")
-_PLATFORM_ALIASES = {"awsathena": "athena", "sqlserver": "mssql"}
-_FS_PLATFORMS = {
-    "s3": "s3", "s3a": "s3", "s3n": "s3", "gs": "gcs", "gcs": "gcs", "abfs": "abs",
-    "abfss": "abs", "wasb": "abs", "wasbs": "abs", "dbfs": "dbfs", "file": "file",
-}  # fmt: skip
 _TABLE_PREFIX = "table/"
 
 
@@ -49,7 +45,7 @@ def _fs_dataset(path_uri: str) -> tuple[str, str]:
         parts.pop()
     if len(parts) != 2:
         return "hdfs", path_uri
-    platform = _FS_PLATFORMS.get(parts[0], "hdfs")
+    platform = CONVERTER_PATH_SCHEMES.get(parts[0], "hdfs")
     if platform == "file":
         return platform, parts[1]
     return platform, parts[1].removeprefix("/")
@@ -70,8 +66,8 @@ def resolve_dataset_urn(
         )
         scheme_match = _SCHEME.match(uri)
         scheme = scheme_match.group(1) if scheme_match else ""
-        platform = _PLATFORM_ALIASES.get(scheme, scheme)
-        if platform in _FS_PLATFORMS:
+        platform = CONVERTER_SCHEME_RENAMES.get(scheme, scheme)
+        if platform in CONVERTER_PATH_SCHEMES:
             platform, name = _fs_dataset(uri)
     else:
         platform = namespace

@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 import attrs
 from datahub.metadata.urns import DatasetUrn
 from datahub.utilities.urns.error import InvalidUrnError
+from rfc3986_validator import validate_rfc3986
 
 from ol_bridge.errors import ConfigError, NamingError
 from ol_bridge.platforms import PLATFORMS, canonical_platform, lookup, scheme_platform
@@ -505,6 +506,20 @@ def _without_userinfo(uri: str) -> str:
         return uri
     authority, slash, path = rest.partition("/")
     return f"{scheme}://{_without_password(authority)}{slash}{path}"
+
+
+def namespace_uri(namespace: str) -> str | None:
+    """The URI of a dataset namespace's data source, for ``dataSource.uri``; None when the
+    namespace names a platform without saying where it is (``snowflake``, ``bigquery``).
+
+    ``file`` (the local file system) is ``file:///``; a namespace with a scheme is a URI
+    already when it is a valid one.
+    """
+    if namespace == "file":
+        return "file:///"
+    if "://" not in namespace:
+        return None
+    return namespace if validate_rfc3986(namespace, rule="URI") else None
 
 
 def dataset_from_datahub_urn(urn: str, config: NamingConfig | None = None) -> DatasetId:

@@ -51,6 +51,11 @@ FILE_PLATFORMS: Mapping[str, str] = MappingProxyType(
     {p.id: p.namespace_scheme for p in PLATFORMS.values() if p.kind != "table"}
 )
 
+#: ``symlinks`` identifier type carrying the DataHub URN a dataset was declared with
+#: (``datahub.inputs`` / ``datahub.outputs``); DataHub's converter resolves only ``TABLE``
+#: identifiers, so it changes nothing there, and the plugin URN scheme reads it.
+DATAHUB_URN_IDENTIFIER = "DATAHUB_URN"
+
 #: dagster-deltalake's metadata key for the location of the Delta table it wrote.
 TABLE_URI_KEY = "table_uri"
 

@@ -41,7 +41,8 @@ from ol_bridge.dagster.text import MAX_SQL_CHARS, clean_text
 from ol_bridge.dagster.translator import OpenLineageTranslator, StepLineage
 from ol_bridge.errors import NamingError, SqlLineageError
 from ol_bridge.facets import DagsterAssetFacet
-from ol_bridge.naming import DatasetId, recorded_table_name
+from ol_bridge.naming import DATAHUB_URN_IDENTIFIER, DatasetId, recorded_table_name
+from ol_bridge.platforms import table_levels
 from ol_bridge.sql import SqlLineage, TableRef, dialect_for_platform, extract_sql_lineage
 
 
@@ -130,7 +131,7 @@ class _StepLineageBuilder:
             elif event.event_type == DagsterEventType.LOADED_INPUT and not self.step.is_asset_step:
                 self.add_loaded_input(data)
         self.add_upstream_assets(materialized)
-        self.add_declared_datasets()
+        self.add_declared_datasets(materialized)
 
     def add_asset_output(self, key: AssetKey, run_metadata: Mapping[str, Any]) -> None:
         description = self.describe(key)
@@ -278,25 +279,44 @@ class _StepLineageBuilder:
             if key not in produced:
                 self.add_asset_input(key)
 
-    def add_declared_datasets(self) -> None:
-        """``datahub.inputs`` / ``datahub.outputs`` In/Out metadata (DataHub URNs)."""
+    def add_declared_datasets(self, materialized: Iterable[AssetKey] = ()) -> None:
+        """``datahub.inputs`` / ``datahub.outputs`` (DataHub URNs) in In/Out metadata and
+        in the definition metadata of the assets the step materialized (``AssetOut``)."""
+        asset_metadata = [self.describe(key).metadata for key in materialized]
+        for metadata in asset_metadata:
+            for urn in md.string_list(metadata.get(md.DATAHUB_OUTPUTS_KEY)):
+                self.add_declared(urn, output=True)
         for metadata in self.step.input_metadata.values():
             for urn in md.string_list(metadata.get(md.DATAHUB_INPUTS_KEY)):
-                self.found.input(self.from_urn(urn))
+                self.add_declared(urn, output=False)
         for metadata in self.step.output_metadata.values():
             for urn in md.string_list(metadata.get(md.DATAHUB_OUTPUTS_KEY)):
-                self.found.output(self.from_urn(urn))
+                self.add_declared(urn, output=True)
             for urn in md.string_list(metadata.get(md.DATAHUB_INPUTS_KEY)):
-                self.found.input(self.from_urn(urn))
+                self.add_declared(urn, output=False)
 
-    def from_urn(self, urn: str) -> DatasetId:
+    def add_declared(self, urn: str, *, output: bool) -> None:
+        """A dataset declared by its DataHub URN, which travels along as a ``DATAHUB_URN``
+        symlink: the converter's plugin scheme gives back that very URN, env included."""
         try:
-            return self.translator.get_urn_dataset(urn)
+            dataset = self.translator.get_urn_dataset(urn)
         except NamingError as error:
             self.found.errors.append(
                 extraction_error_run.Error(errorMessage=str(error), task=self.step.step_key)
             )
-            return DatasetId(namespace=self.translator.naming.fallback_namespace, name=urn)
+            dataset = DatasetId(namespace=self.translator.naming.fallback_namespace, name=urn)
+            _ = self.found.output(dataset) if output else self.found.input(dataset)
+            return
+        draft = self.found.output(dataset) if output else self.found.input(dataset)
+        identifier = symlinks_dataset.Identifier(
+            namespace="datahub", name=urn.strip(), type=DATAHUB_URN_IDENTIFIER
+        )
+        existing = draft.facets.get("symlinks")
+        identifiers = [*existing.identifiers] if existing is not None else []
+        if identifier not in identifiers:
+            draft.facets["symlinks"] = symlinks_dataset.SymlinksDatasetFacet(
+                identifiers=[*identifiers, identifier], producer=PRODUCER
+            )
 
     # -- SQL ----------------------------------------------------------------------------
     def add_sql(
@@ -338,6 +358,10 @@ class _StepLineageBuilder:
             # <its table>``) says how to read the output back, not how it was made.
             return
         self.found.sql.append((sql, dialect))
+        if platform is None or table_levels(platform) is None:
+            # No table platform (the asset has the fallback name): its tables would be
+            # named in no real namespace; the SQL stays as the job's ``sql`` facet.
+            return
         self.apply_sql(parsed, dataset, draft, tables)
 
     def apply_sql(

@@ -2,9 +2,11 @@
 
 :func:`dataset_for_asset` decides, in this order (the first that applies wins):
 
-1. ``dagster/uri`` metadata: a URI; namespace ``scheme://authority``, name the path.
+1. ``dagster/uri`` metadata, then ``table_uri`` (dagster-deltalake): a URI; namespace
+   ``scheme://authority``, name the path.
 2. ``path`` metadata (``PathMetadataValue`` or str): ``s3://bucket/key`` as a URI,
-   a local path as namespace ``file`` and the path as name.
+   a local path as namespace ``file`` and the path as name; unless it is where an object
+   storage IO manager keeps the asset (:func:`is_asset_storage`).
 3. ``dagster/table_name`` (or the older ``dagster/relation_identifier``) metadata, with
    the platform taken from the asset key convention, else ``dagster/storage_kind``,
    ``storage_kind`` or a ``dagster/kind/<platform>`` entry, else
@@ -15,6 +17,10 @@
    the platform's names have (``["postgres", "db", "public", "orders"]``).
 5. Anything else: namespace ``NamingConfig.fallback_namespace`` ("dagster"), name the
    key's user string ``"a/b/c"`` as Dagster shows it.
+
+Table names follow their platform's one rule (:meth:`NamingConfig.table_name`: case,
+DuckDB's file-named database), whichever route found them. Platforms come from the one
+table in :mod:`ol_bridge.platforms`.
 
 Namespaces follow OpenLineage's naming spec (``snowflake://org-account``,
 ``postgres://host:port``, ``bigquery``, ``s3://bucket``, ``file``). Per-platform

@@ -2,9 +2,11 @@
 
 :func:`dataset_for_asset` decides, in this order (the first that applies wins):
 
-1. ``dagster/uri`` metadata: a URI; namespace ``scheme://authority``, name the path.
+1. ``dagster/uri`` metadata, then ``table_uri`` (dagster-deltalake): a URI; namespace
+   ``scheme://authority``, name the path.
 2. ``path`` metadata (``PathMetadataValue`` or str): ``s3://bucket/key`` as a URI,
-   a local path as namespace ``file`` and the path as name.
+   a local path as namespace ``file`` and the path as name; unless it is where an object
+   storage IO manager keeps the asset (:func:`is_asset_storage`).
 3. ``dagster/table_name`` (or the older ``dagster/relation_identifier``) metadata, with
    the platform taken from the asset key convention, else ``dagster/storage_kind``,
    ``storage_kind`` or a ``dagster/kind/<platform>`` entry, else
@@ -15,6 +17,10 @@
    the platform's names have (``["postgres", "db", "public", "orders"]``).
 5. Anything else: namespace ``NamingConfig.fallback_namespace`` ("dagster"), name the
    key's user string ``"a/b/c"`` as Dagster shows it.
+
+Table names follow their platform's one rule (:meth:`NamingConfig.table_name`: case,
+DuckDB's file-named database), whichever route found them. Platforms come from the one
+table in :mod:`ol_bridge.platforms`.
 
 Namespaces follow OpenLineage's naming spec (``snowflake://org-account``,
 ``postgres://host:port``, ``bigquery``, ``s3://bucket``, ``file``). Per-platform
@@ -27,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
+import uuid
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from urllib.parse import urlsplit
@@ -34,64 +41,29 @@ from urllib.parse import urlsplit
 import attrs
 from datahub.metadata.urns import DatasetUrn
 from datahub.utilities.urns.error import InvalidUrnError
+from rfc3986_validator import validate_rfc3986
 
 from ol_bridge.errors import ConfigError, NamingError
+from ol_bridge.platforms import PLATFORMS, canonical_platform, lookup, scheme_platform
 from ol_bridge.settings import field_names, reject_unknown_keys
 
 #: Table platforms (DataHub platform ids) -> how many parts their table names have.
 TABLE_PLATFORMS: Mapping[str, int] = MappingProxyType(
-    {
-        "athena": 3,  # catalog.database.table
-        "bigquery": 3,  # project.dataset.table
-        "clickhouse": 2,  # database.table
-        "databricks": 3,  # catalog.schema.table
-        "duckdb": 3,  # database (file stem).schema.table
-        "hive": 2,  # database.table
-        "mssql": 3,  # database.schema.table
-        "mysql": 2,  # database.table
-        "oracle": 3,  # service.schema.table
-        "postgres": 3,  # database.schema.table
-        "presto": 3,  # catalog.schema.table
-        "redshift": 3,  # database.schema.table
-        "snowflake": 3,  # database.schema.table
-        "spark": 2,  # database.table
-        "sqlite": 1,  # table
-        "teradata": 2,  # database.table
-        "trino": 3,  # catalog.schema.table
-    }
+    {p.id: p.levels for p in PLATFORMS.values() if p.kind == "table"}
 )
 
 #: File platforms (DataHub platform ids) -> OpenLineage namespace scheme.
 FILE_PLATFORMS: Mapping[str, str] = MappingProxyType(
-    {"s3": "s3", "gcs": "gs", "file": "file", "hdfs": "hdfs", "abs": "abfss", "dbfs": "dbfs"}
+    {p.id: p.namespace_scheme for p in PLATFORMS.values() if p.kind != "table"}
 )
 
-# Namespace schemes -> DataHub platform id, as DataHub's OpenLineage converter maps
-# them (OpenLineagePlatformResolver.PLATFORM_MAP and HdfsPlatform); other schemes are
-# taken as the platform id unchanged.
-_DATAHUB_PLATFORM_BY_SCHEME: Mapping[str, str] = MappingProxyType(
-    {
-        "awsathena": "athena",
-        "sqlserver": "mssql",
-        "s3a": "s3",
-        "s3n": "s3",
-        "gs": "gcs",
-        "abfs": "abs",
-        "abfss": "abs",
-        "wasb": "abs",
-        "wasbs": "abs",
-    }
-)
+#: ``symlinks`` identifier type carrying the DataHub URN a dataset was declared with
+#: (``datahub.inputs`` / ``datahub.outputs``); DataHub's converter resolves only ``TABLE``
+#: identifiers, so it changes nothing there, and the plugin URN scheme reads it.
+DATAHUB_URN_IDENTIFIER = "DATAHUB_URN"
 
-# Other spellings users write for a platform -> DataHub platform id.
-_ALIASES: Mapping[str, str] = MappingProxyType(
-    {**_DATAHUB_PLATFORM_BY_SCHEME, "postgresql": "postgres", "mariadb": "mysql"}
-)
-
-# DataHub platform id -> the scheme OpenLineage's naming spec uses for it.
-_OPENLINEAGE_SCHEME: Mapping[str, str] = MappingProxyType(
-    {"mssql": "sqlserver", "athena": "awsathena", "gcs": "gs", "abs": "abfss"}
-)
+#: dagster-deltalake's metadata key for the location of the Delta table it wrote.
+TABLE_URI_KEY = "table_uri"
 
 #: Environment names accepted as the first asset key part (DataHub's fabric types and
 #: common spellings), compared case-insensitively.
@@ -117,16 +89,9 @@ class DatasetId:
     name: str
 
 
-def canonical_platform(platform: str) -> str:
-    """The DataHub platform id for a platform name or OpenLineage scheme."""
-    lowered = platform.strip().lower()
-    return _ALIASES.get(lowered, lowered)
-
-
 def is_known_platform(platform: str) -> bool:
     """Whether the key convention and the namespace rules know this platform."""
-    name = canonical_platform(platform)
-    return name in TABLE_PLATFORMS or name in FILE_PLATFORMS
+    return lookup(platform) is not None
 
 
 def platform_of(dataset: DatasetId) -> str | None:
@@ -137,8 +102,7 @@ def platform_of(dataset: DatasetId) -> str | None:
     """
     namespace = dataset.namespace.strip()
     if "://" in namespace:
-        scheme = namespace.split("://", 1)[0].lower()
-        return _DATAHUB_PLATFORM_BY_SCHEME.get(scheme, scheme) or None
+        return scheme_platform(namespace.split("://", 1)[0]) or None
     return namespace or None
 
 
@@ -157,8 +121,13 @@ def _check_connections(
             raise ConfigError(
                 f"connections[{platform!r}] = {namespace!r} would land on DataHub platform"
                 f" {derived!r}, not {expected!r}. Use a namespace whose scheme is the"
-                f" platform's, e.g. '{_OPENLINEAGE_SCHEME.get(expected, expected)}://host'."
+                f" platform's, e.g. '{_namespace_scheme(expected)}://host'."
             )
+
+
+def _namespace_scheme(platform: str) -> str:
+    found = lookup(platform)
+    return found.namespace_scheme if found is not None else platform
 
 
 def _canonical_keys(connections: Mapping[str, str]) -> Mapping[str, str]:
@@ -167,10 +136,6 @@ def _canonical_keys(connections: Mapping[str, str]) -> Mapping[str, str]:
 
 def _optional_platform(value: str | None) -> str | None:
     return canonical_platform(value) if value else None
-
-
-def _default_name_case() -> Mapping[str, str]:
-    return {"snowflake": "lower"}
 
 
 def _environment_set(values: Sequence[str] | frozenset[str]) -> frozenset[str]:
@@ -201,9 +166,10 @@ class NamingConfig:
             "snowflake://myorg-myaccount", "postgres": "postgres://db.internal:5432"}``.
         fallback_namespace: namespace of assets whose key follows no convention.
         default_platform: platform of ``dagster/table_name`` when nothing else says.
-        name_case: per-platform case of table names (``lower``/``upper``/``preserve``);
-            by default Snowflake names are lower-cased, as DataHub's Snowflake source
-            and acryl-datahub-dagster-plugin keys write them.
+        name_case: per-platform case of table names (``lower``/``upper``/``preserve``),
+            overriding the platform's rule in :mod:`ol_bridge.platforms`: lower case where
+            unquoted identifiers are case-insensitive (Snowflake, Postgres, DuckDB, ...),
+            names as written elsewhere (BigQuery, MySQL, SQL Server, ...).
         environments: accepted first key parts of the ``[env, platform, ...]`` form.
     """
 
@@ -215,7 +181,7 @@ class NamingConfig:
     )
     default_platform: str | None = attrs.field(default=None, converter=_optional_platform)
     name_case: Mapping[str, str] = attrs.field(
-        factory=_default_name_case, converter=_canonical_keys, validator=_check_name_case
+        factory=dict, converter=_canonical_keys, validator=_check_name_case
     )
     environments: frozenset[str] = attrs.field(
         default=DEFAULT_ENVIRONMENTS, converter=_environment_set
@@ -235,18 +201,49 @@ class NamingConfig:
         name = canonical_platform(platform)
         if name in self.connections:
             return self.connections[name]
-        if name == "bigquery":
-            return "bigquery"  # OpenLineage's BigQuery namespace has no authority
-        return name
+        found = lookup(name)
+        return found.default_namespace or name if found is not None else name
 
     def table_name(self, platform: str, name: str) -> str:
-        """A table name in the case configured for its platform."""
-        case = self.name_case.get(canonical_platform(platform), "preserve")
+        """A table name as the platform's one rule writes it: its case (see ``name_case``),
+        and DuckDB's database named after its file (``/x/warehouse.duckdb`` ->
+        ``warehouse``), as DuckDB and dbt-duckdb name it."""
+        platform = canonical_platform(platform)
+        if platform == "duckdb":
+            name = _duckdb_table_name(name)
+        return self._cased(platform, name)
+
+    def column_name(self, platform: str, name: str) -> str:
+        """A column name in the case of its platform's table names (SQL lineage reports
+        Snowflake's unquoted columns in upper case, its IO managers in the DataFrame's)."""
+        return self._cased(canonical_platform(platform), name)
+
+    def _cased(self, platform: str, name: str) -> str:
+        found = lookup(platform)
+        case = self.name_case.get(platform, found.name_case if found is not None else "preserve")
         if case == "lower":
             return name.lower()
         if case == "upper":
             return name.upper()
         return name
+
+
+def _duckdb_table_name(name: str) -> str:
+    """``<database file>.<schema>.<table>`` -> ``<catalog>.<schema>.<table>``.
+
+    Dagster's DuckDB IO managers record their ``database`` setting, a file path, as the
+    first part of ``dagster/table_name``. DuckDB itself (and so dbt-duckdb) calls that
+    database by the file name up to its first dot; ``:memory:`` is ``memory`` and a
+    MotherDuck ``md:shop`` is ``shop``.
+    """
+    parts = name.rsplit(".", 2)
+    if len(parts) < 3 or not any(mark in parts[0] for mark in ("/", "\\", ".", ":")):
+        return name
+    database = parts[0].replace("\\", "/").rsplit("/", 1)[-1]
+    if database == ":memory:":
+        database = "memory"
+    database = database.split(":", 1)[-1].split(".", 1)[0] or "memory"
+    return f"{database}.{parts[1]}.{parts[2]}"
 
 
 @attrs.frozen
@@ -318,22 +315,105 @@ def dataset_for_asset(
             " key part to be named as a dataset."
         )
     metadata = metadata or {}
-    uri = _text(metadata.get("dagster/uri"))
-    if uri:
-        return dataset_for_uri(uri, config, source="dagster/uri")
-    path = _text(metadata.get("path"))
-    if path:
-        return dataset_for_uri(path, config, source="path")
     convention = parse_asset_key(asset_key, config)
-    table = _text(metadata.get("dagster/table_name")) or _text(
-        metadata.get("dagster/relation_identifier")
-    )
-    platform = _platform_from_metadata(metadata, convention, config)
-    if table and platform:
-        return dataset_for_table(platform, table, config)
+    located = _dataset_from_metadata(metadata, config, convention, asset_key)
+    if located is not None:
+        return located
     if convention is not None:
         return _dataset_for_convention(convention, config)
     return DatasetId(config.fallback_namespace, fallback_name(asset_key))
+
+
+def dataset_for_output(
+    metadata: Mapping[str, object], config: NamingConfig | None = None
+) -> DatasetId | None:
+    """The dataset an op output was written to, from what its IO manager recorded.
+
+    The asset rules 1-3 without a key: ``dagster/uri``, ``table_uri``, ``path`` / ``uri``
+    (unless it is one run's intermediate storage, see :func:`is_run_storage`), then
+    ``dagster/table_name`` with a platform. None when the output went nowhere with a name.
+    """
+    config = config or NamingConfig()
+    location = _text(metadata.get("uri"))
+    if location and "dagster/uri" not in metadata and "path" not in metadata:
+        metadata = {**metadata, "path": location}  # the S3/GCS/ADLS2 IO managers' key
+    for key in ("dagster/uri", TABLE_URI_KEY, "path"):
+        value = _text(metadata.get(key))
+        if value and is_run_storage(value):
+            return None
+    return _dataset_from_metadata(metadata, config, None, None)
+
+
+def _dataset_from_metadata(
+    metadata: Mapping[str, object],
+    config: NamingConfig,
+    convention: KeyConvention | None,
+    asset_key: Sequence[str] | None,
+) -> DatasetId | None:
+    """Rules 1-3: a URI, a path that is not the asset's object storage, a table name."""
+    for key in ("dagster/uri", TABLE_URI_KEY):
+        uri = _text(metadata.get(key))
+        if uri:
+            return dataset_for_uri(uri, config, source=key)
+    path = _text(metadata.get("path"))
+    if path and not (asset_key is not None and is_asset_storage(path, asset_key)):
+        return dataset_for_uri(path, config, source="path")
+    table = recorded_table_name(metadata)
+    platform = _platform_from_metadata(metadata, convention, config)
+    if table and not platform and _is_duckdb_file_table(table):
+        platform = "duckdb"  # dagster-duckdb-polars records the file, but no storage kind
+    if table and platform:
+        return dataset_for_table(platform, table, config)
+    return None
+
+
+def recorded_table_name(metadata: Mapping[str, object]) -> str | None:
+    """``dagster/table_name`` (or the older ``dagster/relation_identifier``), if recorded."""
+    return _text(metadata.get("dagster/table_name")) or _text(
+        metadata.get("dagster/relation_identifier")
+    )
+
+
+def _is_duckdb_file_table(table: str) -> bool:
+    database = table.rsplit(".", 2)[0] if table.count(".") >= 3 else ""
+    return database.lower().endswith(".duckdb")
+
+
+def is_asset_storage(location: str, asset_key: Sequence[str]) -> bool:
+    """Whether ``location`` is where an object-storage IO manager keeps the asset.
+
+    Dagster's pickling IO managers (the default filesystem one, S3, GCS, ADLS2) store an
+    asset at ``<base>/<key parts>`` (``/<partition key>`` for a partition), with no file
+    extension. That location is internal storage, not the asset's name: it would change
+    with ``DAGSTER_HOME`` and every deployment. A data file an IO manager writes has an
+    extension (``.parquet``, ``.csv``) and names the dataset.
+    """
+    segments = _segments(location)
+    key = [part for part in asset_key if part]
+    for tail in (segments, segments[:-1]):
+        if len(tail) > len(key) and tail[-len(key) :] == key:
+            return "." not in segments[-1]
+    return False
+
+
+def is_run_storage(location: str) -> bool:
+    """Whether ``location`` holds one run's intermediate output: ``.../<run id>/<step
+    key>/<output name>``, as Dagster's filesystem, S3, GCS and ADLS2 IO managers store op
+    outputs. Such an object exists for one run only, so it is never a dataset."""
+    segments = _segments(location)
+    return any(_is_uuid(segment) for segment in segments[:-2])
+
+
+def _segments(location: str) -> list[str]:
+    path = urlsplit(location).path if "://" in location else location
+    return [segment for segment in path.replace("\\", "/").split("/") if segment]
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        return str(uuid.UUID(text)) == text.lower()
+    except ValueError:
+        return False
 
 
 def _text(value: object) -> str | None:
@@ -439,12 +519,28 @@ def _without_userinfo(uri: str) -> str:
     return f"{scheme}://{_without_password(authority)}{slash}{path}"
 
 
+def namespace_uri(namespace: str) -> str | None:
+    """The URI of a dataset namespace's data source, for ``dataSource.uri``; None when the
+    namespace names a platform without saying where it is (``snowflake``, ``bigquery``).
+
+    ``file`` (the local file system) is ``file:///``; a namespace with a scheme is a URI
+    already when it is a valid one.
+    """
+    if namespace == "file":
+        return "file:///"
+    if "://" not in namespace:
+        return None
+    return namespace if validate_rfc3986(namespace, rule="URI") else None
+
+
 def dataset_from_datahub_urn(urn: str, config: NamingConfig | None = None) -> DatasetId:
     """The dataset for an acryl-datahub-dagster-plugin URN from ``datahub.inputs``/``outputs``.
 
     ``urn:li:dataset:(urn:li:dataPlatform:snowflake,db.schema.table,PROD)`` becomes the
-    Snowflake dataset ``db.schema.table`` in the configured Snowflake namespace. The
-    URN's env and platform instance have no place in OpenLineage names and are dropped.
+    Snowflake dataset ``db.schema.table`` in the configured Snowflake namespace. The name is
+    kept exactly as written: a URN already is the DataHub identity the user chose, and
+    DataHub's converter maps the dataset back to that very URN. Its env and platform
+    instance have no place in OpenLineage names and are dropped.
     """
     config = config or NamingConfig()
     try:
@@ -462,4 +558,4 @@ def dataset_from_datahub_urn(urn: str, config: NamingConfig | None = None) -> Da
     if platform in FILE_PLATFORMS:
         rooted = name if name.startswith("/") else "/" + name
         return DatasetId(config.namespace_for(platform), rooted)
-    return dataset_for_table(platform, name, config)
+    return DatasetId(config.namespace_for(platform), name)

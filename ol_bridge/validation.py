@@ -11,9 +11,9 @@ What is checked, in this order:
    ol-bridge's own (``schemas/``, matched by ``$id``). Other facets (other producers'
    custom facets) are checked only against the base facet shape, which step 1 does.
 
-Formats ``uuid`` and ``date-time`` are checked; ``uri`` is not, because real producers send
-URIs that strict RFC 3986 checking rejects. All ``$ref`` s resolve from local files: the
-validator never touches the network.
+Formats ``uuid``, ``date-time`` and ``uri`` are checked (``uri``: an absolute RFC 3986 URI,
+with a scheme; a bare namespace such as ``snowflake`` in ``dataSource.uri`` is not one).
+All ``$ref`` s resolve from local files: the validator never touches the network.
 """
 
 from __future__ import annotations
@@ -40,11 +40,14 @@ SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
 _OFFICIAL_FACET_URL = re.compile(r"https?://openlineage\.io/spec/facets/[^/#]+/(?P<file>[^/#]+)")
 _DEF_FRAGMENT = re.compile(r"/(?:\$defs|definitions)/(?P<name>[^/]+)")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_FORMATS = ("uuid", "date-time")
+_FORMATS = ("uuid", "date-time", "uri")
 _FORMAT_HINTS = {
     "uuid": "a UUID such as 3fa85f64-5717-4562-b3fc-2c963f66afa6",
     "date-time": "an RFC 3339 date-time with a time zone, such as 2024-05-01T12:00:00Z",
+    "uri": "an absolute URI with a scheme, such as postgres://db.internal:5432",
 }
+#: the package jsonschema needs to check each format
+_FORMAT_PACKAGES = {"date-time": "rfc3339-validator", "uri": "rfc3986-validator"}
 _JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
 
 Path_ = tuple[str | int, ...]
@@ -96,10 +99,18 @@ class EventValidator:
     """Validates OpenLineage events; build once and reuse (validators are cached).
 
     ``spec_dir`` holds ``OpenLineage.json`` and ``facets/*.json``; ``schema_dir`` holds
-    custom facet schemas (``*.json``, each with an ``$id``).
+    custom facet schemas (``*.json``, each with an ``$id``). ``check_uri=False`` skips the
+    ``uri`` format, for events of other producers: OpenLineage's own Spark integration
+    sends ``dataSource.uri`` values such as ``file`` and ``bigquery``.
     """
 
-    def __init__(self, spec_dir: Path | None = None, schema_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        spec_dir: Path | None = None,
+        schema_dir: Path | None = None,
+        *,
+        check_uri: bool = True,
+    ) -> None:
         spec_dir = SPEC_DIR if spec_dir is None else spec_dir
         schema_dir = SCHEMA_DIR if schema_dir is None else schema_dir
         core_file = spec_dir / "OpenLineage.json"
@@ -112,10 +123,11 @@ class EventValidator:
             )
         if not custom_files:
             raise ConfigError(f"{schema_dir} holds no custom facet schemas (*.json).")
-        if "date-time" not in FormatChecker.checkers:
-            raise ConfigError(
-                "jsonschema cannot check date-time formats; install rfc3339-validator."
-            )
+        for format_name, package in _FORMAT_PACKAGES.items():
+            if format_name not in FormatChecker.checkers:
+                raise ConfigError(
+                    f"jsonschema cannot check {format_name} formats; install {package}."
+                )
         core = _load_json(core_file)
         self._core_id: str = core["$id"]
         #: official facet documents by file name, e.g. ``ParentRunFacet.json``
@@ -147,7 +159,8 @@ class EventValidator:
             for doc in documents
         )
         self._registry = self._registry.crawl()
-        self._format_checker = FormatChecker(formats=_FORMATS)
+        formats = _FORMATS if check_uri else tuple(f for f in _FORMATS if f != "uri")
+        self._format_checker = FormatChecker(formats=formats)
         self._validators: dict[str, Draft202012Validator] = {}
 
     @property
@@ -229,8 +242,18 @@ class EventValidator:
 
 @functools.cache
 def default_validator() -> EventValidator:
-    """The validator over the vendored spec and ol-bridge's schemas, built on first use."""
+    """The validator over the vendored spec and ol-bridge's schemas, built on first use.
+
+    Every format is checked: what ol-bridge emits must pass it."""
     return EventValidator()
+
+
+@functools.cache
+def foreign_event_validator() -> EventValidator:
+    """The validator for events other producers send (``ol-bridge serve``): all but the
+    ``uri`` format, which real producers' ``dataSource.uri`` values fail (a bare
+    namespace); refusing their lineage for it would lose it."""
+    return EventValidator(check_uri=False)
 
 
 def _facet_def_names(document: Mapping[str, Any]) -> set[str]:
@@ -338,4 +361,11 @@ def _type(value: Any) -> str:
     return _JSON_TYPES.get(type(value), type(value).__name__)
 
 
-__all__ = ["SCHEMA_DIR", "SPEC_DIR", "EventValidator", "default_validator", "event_kind"]
+__all__ = [
+    "SCHEMA_DIR",
+    "SPEC_DIR",
+    "EventValidator",
+    "default_validator",
+    "event_kind",
+    "foreign_event_validator",
+]

@@ -92,3 +92,25 @@ def test_advanced_translator_names_lake_assets(events_file: Path, tmp_path: Path
         (i["namespace"], i["name"]) for i in sessions["inputs"]
     }
     assert sessions["job"]["namespace"] == "dagster-prod"
+
+
+def test_assets_job_sql_and_keys_name_one_table(events_file: Path, tmp_path: Path) -> None:
+    """``FROM analytics.sales.orders`` (Snowflake SQL: ANALYTICS.SALES.ORDERS) and the asset
+    keyed ``prod/snowflake/analytics/sales/orders`` are one dataset (issue 12)."""
+    events = run_all(load("assets_job.py"), tmp_path)
+    revenue = [
+        e
+        for e in events
+        if e["job"]["name"] == "sales_job.prod__snowflake__analytics__sales__daily_revenue"
+        and e["eventType"] == "COMPLETE"
+    ][-1]
+    assert {(i["namespace"], i["name"]) for i in revenue["inputs"]} == {
+        ("snowflake", "analytics.sales.orders")
+    }
+    [output] = revenue["outputs"]
+    column_inputs = {
+        (f["namespace"], f["name"])
+        for spec in output["facets"]["columnLineage"]["fields"].values()
+        for f in spec["inputFields"]
+    }
+    assert column_inputs == {("snowflake", "analytics.sales.orders")}

@@ -278,9 +278,9 @@ def test_schema_and_class_agree(cls: type[BaseFacet]) -> None:
         ),
         (
             DAGSTER_JOB_FACET,
-            {"jobUrl": "nope"},
+            {"jobUrl": "ftp://dagster/x"},  # a URI (format uri), but not the UI's http(s)
             "job.facets.dagster_job.jobUrl",
-            "must match the pattern ^https?://\\S+$, got 'nope'",
+            "must match the pattern ^https?://\\S+$, got 'ftp://dagster/x'",
         ),
         (
             DAGSTER_ASSET_FACET,

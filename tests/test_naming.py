@@ -205,7 +205,18 @@ def test_table_name_without_any_platform_falls_through_to_the_key() -> None:
 
 
 def test_name_case_per_platform() -> None:
-    preserve = NamingConfig(name_case={})
+    # The platform's rule by default: case-insensitive platforms in lower case ...
+    assert dataset_for_asset(["snowflake", "Db", "S", "T"]) == DatasetId("snowflake", "db.s.t")
+    assert dataset_for_table("postgres", "Shop.Public.Orders") == DatasetId(
+        "postgres", "shop.public.orders"
+    )
+    assert dataset_for_table("duckdb", "Main.Iris") == DatasetId("duckdb", "main.iris")
+    # ... and names as written where they are case-sensitive.
+    assert dataset_for_table("bigquery", "Proj.DS.Orders") == DatasetId(
+        "bigquery", "Proj.DS.Orders"
+    )
+    assert dataset_for_table("mysql", "Shop.Orders") == DatasetId("mysql", "Shop.Orders")
+    preserve = NamingConfig(name_case={"snowflake": "preserve"})
     assert dataset_for_asset(["snowflake", "Db", "S", "T"], config=preserve) == DatasetId(
         "snowflake", "Db.S.T"
     )
@@ -230,9 +241,16 @@ def test_parse_asset_key_keeps_the_env() -> None:
 
 
 def test_datahub_urns_from_plugin_metadata() -> None:
+    # A URN is the identity the user wrote: its name is kept exactly, whatever the platform.
     snowflake = "urn:li:dataset:(urn:li:dataPlatform:snowflake,DB.Schema.Table,PROD)"
     assert dataset_from_datahub_urn(snowflake, CONFIG) == DatasetId(
-        "snowflake://myorg-myaccount", "db.schema.table"
+        "snowflake://myorg-myaccount", "DB.Schema.Table"
+    )
+    plugin_example = "urn:li:dataset:(urn:li:dataPlatform:snowflake,tableA,PROD)"
+    assert dataset_from_datahub_urn(plugin_example) == DatasetId("snowflake", "tableA")
+    postgres = "urn:li:dataset:(urn:li:dataPlatform:postgresql,Shop.Public.Orders,DEV)"
+    assert dataset_from_datahub_urn(postgres, CONFIG) == DatasetId(
+        "postgres://db.internal:5432", "Shop.Public.Orders"
     )
     s3 = "urn:li:dataset:(urn:li:dataPlatform:s3,bucket/raw/x.csv,DEV)"
     assert dataset_from_datahub_urn(s3, CONFIG) == DatasetId("s3://bucket", "raw/x.csv")
@@ -286,3 +304,79 @@ def test_naming_config_from_dict_rejects_unknown_and_bad_values() -> None:
     config = NamingConfig.from_dict({"connections": {"sqlserver": "sqlserver://h:1433"}})
     assert config.connections == {"mssql": "sqlserver://h:1433"}
     assert NamingConfig.from_dict({}) == NamingConfig()
+
+
+@pytest.mark.parametrize(
+    ("table_name", "expected"),
+    [
+        # Dagster's DuckDB IO managers put their ``database`` setting (a path) first;
+        # DuckDB and dbt-duckdb call the database by the file name up to its first dot.
+        ("/x/warehouse.duckdb.analytics.daily_summary", "warehouse.analytics.daily_summary"),
+        ("warehouse.duckdb.analytics.daily_summary", "warehouse.analytics.daily_summary"),
+        ("/data/my.shop.duckdb.main.t", "my.main.t"),
+        (":memory:.main.t", "memory.main.t"),
+        ("md:shop.main.t", "shop.main.t"),
+        ("jaffle_shop.Ext.Promotions", "jaffle_shop.ext.promotions"),
+        ("main.t", "main.t"),
+    ],
+)
+def test_duckdb_tables_are_named_as_duckdb_names_them(table_name: str, expected: str) -> None:
+    metadata = {"dagster/table_name": table_name, "dagster/storage_kind": "duckdb"}
+    assert dataset_for_asset(["any", "key"], metadata) == DatasetId("duckdb", expected)
+
+
+def test_kind_tags_give_the_table_name_its_platform() -> None:
+    # @asset(key=["ext", "promotions"], kinds={"duckdb"}) reporting dagster/table_name
+    metadata = {
+        "dagster/kind/duckdb": "",
+        "dagster/kind/python": "",
+        "dagster/table_name": (dg.MetadataValue.text("jaffle_shop.ext.promotions")),
+    }
+    assert dataset_for_asset(["ext", "promotions"], metadata) == DatasetId(
+        "duckdb", "jaffle_shop.ext.promotions"
+    )
+
+
+def test_delta_table_uri_names_the_table() -> None:
+    metadata = {"table_uri": "s3://lake/delta/sales/orders", "dagster/table_name": "x.y.z"}
+    assert dataset_for_asset(["sales", "orders"], metadata) == DatasetId(
+        "s3://lake", "delta/sales/orders"
+    )
+    assert dataset_for_asset(["sales", "orders"], {"table_uri": "/data/delta/sales/orders"}) == (
+        DatasetId("file", "/data/delta/sales/orders")
+    )
+
+
+@pytest.mark.parametrize(
+    ("location", "storage"),
+    [
+        ("/home/me/.dagster/storage/iris/summary", True),
+        ("s3://bucket/dagster/iris/summary", True),
+        ("gs://bucket/prefix/iris/summary/2024-01-01", True),  # a partition of it
+        ("/data/iris/summary.csv", False),
+        ("s3://lake/iris/summary/part-0.parquet", False),
+        ("/data/other/thing", False),
+        ("/summary", False),
+    ],
+)
+def test_object_storage_of_an_asset_is_not_its_name(location: str, storage: bool) -> None:
+    from ol_bridge.naming import is_asset_storage
+
+    assert is_asset_storage(location, ["iris", "summary"]) is storage
+    expected = DatasetId("dagster", "iris/summary") if storage else dataset_for_uri(location)
+    assert dataset_for_asset(["iris", "summary"], {"path": location}) == expected
+
+
+@pytest.mark.parametrize(
+    ("location", "per_run"),
+    [
+        ("/opt/dagster/storage/3f1a2b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b/extract/result", True),
+        ("s3://b/p/storage/3f1a2b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b/a/result", True),
+        ("/data/3f1a2b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b.csv", False),
+        ("/data/exports/orders.csv", False),
+    ],
+)
+def test_run_scoped_storage(location: str, per_run: bool) -> None:
+    from ol_bridge.naming import is_run_storage
+
+    assert is_run_storage(location) is per_run

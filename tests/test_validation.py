@@ -329,7 +329,9 @@ SCHEMA = (
             id="nested-facet-field",
         ),
         pytest.param(
-            lambda e: e["run"]["facets"].update({"spark.logicalPlan": {"_schemaURL": "x"}}),
+            lambda e: e["run"]["facets"].update(
+                {"spark.logicalPlan": {"_schemaURL": "https://example.com/LogicalPlan.json"}}
+            ),
             [
                 (
                     'run.facets["spark.logicalPlan"]._producer',
@@ -473,6 +475,32 @@ def test_format_checks_really_run(ol_validator: EventValidator) -> None:
         assert _problems(ol_validator, _mutated(lambda e, g=good: e.update(eventTime=g))) == []
 
 
+@pytest.mark.parametrize("bare", ["snowflake", "duckdb", "file", "dagster", "bigquery"])
+def test_uri_formats_are_checked(ol_validator: EventValidator, bare: str) -> None:
+    """A bare namespace is not a URI: ``dataSource.uri`` must never carry one (issue 12)."""
+    datasource = {
+        "_producer": "https://github.com/x/y",
+        "_schemaURL": "https://openlineage.io/spec/facets/1-0-1/DatasourceDatasetFacet.json"
+        "#/$defs/DatasourceDatasetFacet",
+        "name": bare,
+        "uri": bare,
+    }
+    dataset = {"namespace": bare, "name": "t", "facets": {"dataSource": datasource}}
+    event = _mutated(lambda e: e.update(outputs=[dataset]))
+    [(path, message)] = _problems(ol_validator, event)
+    assert path == "outputs[0].facets.dataSource.uri"
+    assert (
+        f"must be an absolute URI with a scheme, such as postgres://db.internal:5432, got {bare!r}"
+        in message
+    )
+    for good in ["snowflake://org-account", "file:///", "duckdb:///x/w.duckdb"]:
+        datasource["uri"] = good
+        assert _problems(ol_validator, event) == [], good
+    assert [p for p, _ in _problems(ol_validator, _mutated(lambda e: e.update(producer="me")))] == [
+        "producer"
+    ]
+
+
 def _compat_inputs() -> dict[str, dict[str, Any]]:
     root = COMPAT_DIR / "input"
     return {
@@ -488,7 +516,18 @@ def test_datahub_compat_corpus(ol_validator: EventValidator) -> None:
     """
     events = _compat_inputs()
     assert len(events) == 74
-    failures = {name: _problems(ol_validator, event) for name, event in events.items()}
+    foreign = EventValidator(check_uri=False)
+    failures = {name: _problems(foreign, event) for name, event in events.items()}
+    # With uri checked, real producers fail on bare namespaces in dataSource.uri (OpenLineage's
+    # Spark integration sends "file" and "bigquery"): why the receiver does not check it.
+    strict = [
+        str(problem)
+        for event in events.values()
+        for problem in ol_validator.errors(event)
+        if problem.path.endswith("dataSource.uri")
+    ]
+    assert len(strict) > 10
+    assert all(("got 'file'" in m or "got 'bigquery'" in m) for m in strict)
     assert {name: found for name, found in failures.items() if found} == {
         "simple_run_event/simple_run_event.json": [
             (

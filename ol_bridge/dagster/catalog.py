@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import attrs
-from dagster import AssetKey, DagsterInstance, RepositoryDefinition
+from dagster import AssetKey, DagsterEventType, DagsterInstance, RepositoryDefinition
 
 from ol_bridge.errors import DagsterReadError
 
@@ -25,6 +25,13 @@ class AssetDescription:
     group_name: str | None = None
     parent_keys: Sequence[AssetKey] = ()
 
+    @property
+    def naming_metadata(self) -> dict[str, Any]:
+        """Definition metadata with the asset's kinds as ``dagster/kind/<kind>`` tags, as
+        the translator reads them: ``kinds={"duckdb"}`` gives ``dagster/table_name`` its
+        platform."""
+        return {**{f"dagster/kind/{kind}": "" for kind in self.kinds}, **self.metadata}
+
 
 class AssetCatalog:
     """Looks assets up in a repository's asset graph and the instance, memoised per key."""
@@ -39,6 +46,7 @@ class AssetCatalog:
         self._cache: dict[AssetKey, AssetDescription | None] = {}
         self._materialized: dict[AssetKey, Mapping[str, Any]] = {}
         self._upstream_views: dict[AssetKey, dict[str | None, Any]] = {}
+        self._handled_outputs: dict[str, dict[tuple[str, str], Mapping[str, Any]]] = {}
 
     def upstream_view(
         self, key: AssetKey, code_location: str | None, build: Callable[[], View]
@@ -98,6 +106,27 @@ class AssetCatalog:
         if key not in self._materialized:
             self.prefetch([key])
         return self._materialized.get(key, {})
+
+    def handled_output_metadata(
+        self, run_id: str, step_key: str, output_name: str | None
+    ) -> Mapping[str, Any]:
+        """What the IO manager recorded when ``step_key`` of ``run_id`` stored an output
+        (its HANDLED_OUTPUT event): where an op's input was loaded from. One query per run,
+        made only when an op loads an input whose own event names no location."""
+        if run_id not in self._handled_outputs:
+            found: dict[tuple[str, str], Mapping[str, Any]] = {}
+            if self._instance is not None:
+                records = self._instance.get_records_for_run(
+                    run_id, of_type=DagsterEventType.HANDLED_OUTPUT
+                ).records
+                for record in records:
+                    event = record.event_log_entry.dagster_event
+                    data = event.event_specific_data if event is not None else None
+                    if event is not None and event.step_key and data is not None:
+                        key = (event.step_key, getattr(data, "output_name", ""))
+                        found[key] = dict(getattr(data, "metadata", {}) or {})
+            self._handled_outputs[run_id] = found
+        return self._handled_outputs[run_id].get((step_key, output_name or "result"), {})
 
     def describe(self, key: AssetKey) -> AssetDescription | None:
         if key not in self._cache:

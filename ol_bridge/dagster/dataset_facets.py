@@ -18,7 +18,7 @@ from openlineage.client.facet_v2 import (
 
 from ol_bridge import PRODUCER
 from ol_bridge.dagster.text import clean_text
-from ol_bridge.naming import DatasetId
+from ol_bridge.naming import DatasetId, namespace_uri
 
 #: Dagster tag prefixes that are Dagster's own bookkeeping, not user tags
 _SYSTEM_TAG_PREFIXES = ("dagster/",)
@@ -63,8 +63,10 @@ def column_lineage_facet(
 
 
 def datasource_facet(dataset: DatasetId) -> datasource_dataset.DatasourceDatasetFacet:
+    # ``uri`` must be a URI (the spec's ``format: uri``): a bare namespace such as
+    # ``snowflake`` has none to give (naming.namespace_uri; issue 12).
     return datasource_dataset.DatasourceDatasetFacet(
-        name=dataset.namespace, uri=dataset.namespace, producer=PRODUCER
+        name=dataset.namespace, uri=namespace_uri(dataset.namespace), producer=PRODUCER
     )
 
 

@@ -34,6 +34,7 @@ from ol_bridge.dagster import metadata as md
 from ol_bridge.dagster.catalog import AssetCatalog
 from ol_bridge.dagster.lineage import step_lineage
 from ol_bridge.dagster.moments import ErrorInfo, RunMoment, StepMoment, Transition
+from ol_bridge.dagster.nominal_time import nominal_start_time
 from ol_bridge.dagster.run_info import RunInfo, StepInfo
 from ol_bridge.dagster.text import MAX_STACK_TRACE_CHARS, clean_text
 from ol_bridge.dagster.translator import DEFAULT_NAMESPACE, OpenLineageTranslator
@@ -50,8 +51,6 @@ _STATE = {
     Transition.FAIL: RunState.FAIL,
     Transition.ABORT: RunState.ABORT,
 }
-#: Dagster tags that say when a scheduled/partitioned run was meant to run
-_SCHEDULED_TIME_TAG = "dagster/scheduled_execution_time"
 
 
 def step_run_id(dagster_run_id: str, step_key: str, attempt: int) -> str:
@@ -280,37 +279,11 @@ def _dagster_run_facet(
 
 
 def _nominal_time(run: RunInfo) -> nominal_time_run.NominalTimeRunFacet | None:
-    """When the run was meant to run: its schedule tick, or its time-window partition."""
-    scheduled = run.tags.get(_SCHEDULED_TIME_TAG)
-    start = _as_utc_iso(scheduled) if scheduled else None
-    if start is None and run.partition_key:
-        start = _as_utc_iso(run.partition_key)
+    """When the run was meant to run: its schedule tick, or its time partition."""
+    start = nominal_start_time(run.tags)  # issue 12: the daemon's tags, multi-partitions
     if start is None:
         return None
     return nominal_time_run.NominalTimeRunFacet(nominalStartTime=start, producer=PRODUCER)
-
-
-def _as_utc_iso(text: str) -> str | None:
-    """A date/time string as ISO 8601 with zone; None when it is not a date or time."""
-    for parse in (datetime.fromisoformat, _parse_partition_date):
-        try:
-            moment = parse(text)
-        except ValueError:
-            continue
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
-        return moment.isoformat()
-    return None
-
-
-def _parse_partition_date(text: str) -> datetime:
-    # Dagster's time-window partitions use "2024-01-31" or "2024-01-31-05:00" keys.
-    for pattern in ("%Y-%m-%d-%H:%M", "%Y-%m-%d", "%Y-%m"):
-        try:
-            return datetime.strptime(text, pattern)
-        except ValueError:
-            continue
-    raise ValueError(text)
 
 
 def _error_facet(error: ErrorInfo) -> error_message_run.ErrorMessageRunFacet:

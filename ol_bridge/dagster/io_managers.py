@@ -9,6 +9,7 @@ names the dataset exactly as the warehouse knows it.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -16,6 +17,8 @@ from urllib.parse import quote
 import dagster as dg
 from datahub.metadata.urns import DataPlatformUrn, DatasetUrn
 from pydantic import Field
+
+from ol_bridge.naming import NamingConfig
 
 #: pandas / DuckDB type names -> the column types written to ``dagster/column_schema``
 _TYPE_NAMES = {"object": "string", "str": "string", "string": "string"}
@@ -66,8 +69,31 @@ def table_location(key: dg.AssetKey, default_schema: str) -> tuple[str, str]:
     return schema, path[-1]
 
 
+def db_table_location(
+    context: dg.OutputContext, configured_schema: str | None
+) -> tuple[str, str] | None:
+    """(schema, table) where Dagster's ``DbIOManager`` writes an asset output: schema from
+    the ``schema`` definition metadata, else the IO manager's ``schema``, else the key
+    part before the table, else ``public`` (``DbIOManager._get_table_slice``)."""
+    if not context.has_asset_key:
+        return None
+    path = context.asset_key.path
+    metadata = context.definition_metadata or {}
+    schema = metadata.get("schema") or configured_schema
+    if not schema:
+        schema = path[-2] if len(path) > 1 else "public"
+    return str(schema), path[-1]
+
+
 class AnnotatingIOManager(dg.IOManager):
-    """Delegates to ``inner`` and then records the warehouse table an output went to."""
+    """Delegates to ``inner`` and then records the warehouse table an output went to.
+
+    ``dagster/table_name`` and ``dagster/storage_kind`` are added unless ``inner`` (one of
+    Dagster's ``DbIOManager`` s) recorded them already; the DataHub link names the table as
+    ol-bridge's naming rule does, so it opens the dataset lineage lands on.
+    ``default_schema`` is the IO manager's ``schema`` setting, which (as in ``DbIOManager``)
+    wins over the key part before the table name.
+    """
 
     def __init__(
         self,
@@ -75,7 +101,7 @@ class AnnotatingIOManager(dg.IOManager):
         *,
         platform: str,
         database: str,
-        default_schema: str,
+        default_schema: str | None = None,
         datahub_url: str | None = None,
         env: str = "PROD",
     ) -> None:
@@ -88,19 +114,24 @@ class AnnotatingIOManager(dg.IOManager):
 
     def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
         self.inner.handle_output(context, obj)
-        if not context.has_asset_key:
+        location = db_table_location(context, self.default_schema)
+        if location is None:
             return
-        schema, table = table_location(context.asset_key, self.default_schema)
-        qualified = f"{self.database}.{schema}.{table}".lower()
-        metadata: dict[str, Any] = {
-            "dagster/table_name": qualified,
-            "dagster/storage_kind": self.platform,
-        }
-        if self.datahub_url:
-            metadata["datahub/url"] = dg.MetadataValue.url(
-                datahub_dataset_url(self.datahub_url, self.platform, qualified, self.env)
+        qualified = f"{self.database}.{location[0]}.{location[1]}"
+        # DagsterInvalidMetadata (not exported): the inner IO manager recorded them already
+        with contextlib.suppress(dg.DagsterError):
+            context.add_output_metadata(
+                {"dagster/table_name": qualified, "dagster/storage_kind": self.platform}
             )
-        context.add_output_metadata(metadata)
+        if self.datahub_url:
+            name = NamingConfig().table_name(self.platform, qualified)
+            context.add_output_metadata(
+                {
+                    "datahub/url": dg.MetadataValue.url(
+                        datahub_dataset_url(self.datahub_url, self.platform, name, self.env)
+                    )
+                }
+            )
 
     def load_input(self, context: dg.InputContext) -> Any:
         return self.inner.load_input(context)

@@ -42,10 +42,9 @@ from ol_bridge.dagster.text import MAX_SQL_CHARS, clean_text
 from ol_bridge.dagster.translator import OpenLineageTranslator, StepLineage
 from ol_bridge.errors import NamingError, SqlLineageError
 from ol_bridge.facets import DagsterAssetFacet
-from ol_bridge.naming import DatasetId, dataset_for_uri, dataset_from_datahub_urn, platform_of
-from ol_bridge.sql import SqlLineage, dialect_for_platform, extract_sql_lineage
-
-_PATH_KEYS = ("dagster/uri", "path", "uri")
+from ol_bridge.naming import DATAHUB_URN_IDENTIFIER, DatasetId, recorded_table_name
+from ol_bridge.platforms import table_levels
+from ol_bridge.sql import SqlLineage, TableRef, dialect_for_platform, extract_sql_lineage
 
 
 @attrs.define
@@ -107,7 +106,7 @@ class _StepLineageBuilder:
 
     def upstream_metadata(self, key: AssetKey) -> dict[str, Any]:
         return md.merged(
-            self.describe(key).metadata, self.catalog.last_materialization_metadata(key)
+            self.describe(key).naming_metadata, self.catalog.last_materialization_metadata(key)
         )
 
     # -- collection ---------------------------------------------------------------------
@@ -131,13 +130,13 @@ class _StepLineageBuilder:
             ):
                 self.add_path_dataset(dict(data.metadata), output=True)  # type: ignore[union-attr]
             elif event.event_type == DagsterEventType.LOADED_INPUT and not self.step.is_asset_step:
-                self.add_path_dataset(dict(data.metadata), output=False)  # type: ignore[union-attr]
+                self.add_loaded_input(data)
         self.add_upstream_assets(materialized)
-        self.add_declared_datasets()
+        self.add_declared_datasets(materialized)
 
     def add_asset_output(self, key: AssetKey, run_metadata: Mapping[str, Any]) -> None:
         description = self.describe(key)
-        metadata = md.merged(description.metadata, run_metadata)
+        metadata = md.merged(description.naming_metadata, run_metadata)
         dataset = self.translator.get_asset_dataset(key, metadata)
         draft = self.found.output(dataset)
         draft.facets.update(self.asset_facets(key, dataset, description, metadata))
@@ -150,7 +149,13 @@ class _StepLineageBuilder:
             )
         sql = md.sql_text(metadata)
         if sql is not None:
-            self.add_sql(sql, dataset, draft, self.upstream_sql_schema(key, dataset))
+            self.add_sql(
+                sql,
+                dataset,
+                draft,
+                recorded_table_name(metadata),
+                self.upstream_sql_schema(key, dataset),
+            )
 
     def add_asset_input(self, key: AssetKey, run_metadata: Mapping[str, Any] | None = None) -> None:
         if run_metadata:  # an observation: this run's own metadata names it
@@ -208,13 +213,13 @@ class _StepLineageBuilder:
         Type ``DAGSTER_ASSET``, not ``TABLE``: DataHub resolves dataset URNs through TABLE
         symlinks, and the warehouse name must stay the dataset's identity.
         """
-        fallback = self.translator.naming.fallback_namespace
-        if dataset.namespace == fallback:
+        alias = self.translator.get_asset_alias(key, dataset)
+        if alias is None:
             return None
         return symlinks_dataset.SymlinksDatasetFacet(
             identifiers=[
                 symlinks_dataset.Identifier(
-                    namespace=fallback, name=key.to_user_string(), type="DAGSTER_ASSET"
+                    namespace=alias.namespace, name=alias.name, type="DAGSTER_ASSET"
                 )
             ],
             producer=PRODUCER,
@@ -238,20 +243,37 @@ class _StepLineageBuilder:
             )
         )
 
-    def add_path_dataset(self, metadata: Mapping[str, Any], *, output: bool) -> None:
-        """An op's output or input that its IO manager located (``path``, ``dagster/uri``)."""
-        location = next((md.plain(metadata[key]) for key in _PATH_KEYS if key in metadata), None)
-        if not isinstance(location, str) or not location.strip():
-            return
+    def add_path_dataset(self, metadata: Mapping[str, Any], *, output: bool) -> bool:
+        """An op's output or input that its IO manager located (``path``, ``uri``,
+        ``dagster/table_name``); nothing for one run's intermediate storage. True when
+        the metadata named a dataset."""
+        if not metadata:
+            return False
         try:
-            dataset = dataset_for_uri(location, self.translator.naming)
+            dataset = self.translator.get_output_dataset(metadata)
         except NamingError as error:
             self.found.errors.append(
                 extraction_error_run.Error(errorMessage=str(error), task=self.step.step_key)
             )
-            return
+            return True
+        if dataset is None:
+            return False
         draft = self.found.output(dataset) if output else self.found.input(dataset)
         draft.facets.setdefault("dataSource", datasource_facet(dataset))
+        schema = md.column_schema(metadata)
+        if schema is not None:
+            draft.facets.setdefault("schema", schema_facet(schema))
+        return True
+
+    def add_loaded_input(self, data: Any) -> None:
+        """An op input: where its IO manager says it loaded from, else where the upstream
+        op's IO manager wrote it (Dagster's DbIOManagers record nothing on load)."""
+        metadata = dict(data.metadata)
+        if not self.add_path_dataset(metadata, output=False) and data.upstream_step_key:
+            upstream = self.catalog.handled_output_metadata(
+                self.run.run_id, data.upstream_step_key, data.upstream_output_name
+            )
+            self.add_path_dataset(upstream, output=False)
 
     def add_upstream_assets(self, materialized: Iterable[AssetKey]) -> None:
         upstream: list[AssetKey] = list(self.step.input_assets)
@@ -264,25 +286,44 @@ class _StepLineageBuilder:
             if key not in produced:
                 self.add_asset_input(key)
 
-    def add_declared_datasets(self) -> None:
-        """``datahub.inputs`` / ``datahub.outputs`` In/Out metadata (DataHub URNs)."""
+    def add_declared_datasets(self, materialized: Iterable[AssetKey] = ()) -> None:
+        """``datahub.inputs`` / ``datahub.outputs`` (DataHub URNs) in In/Out metadata and
+        in the definition metadata of the assets the step materialized (``AssetOut``)."""
+        asset_metadata = [self.describe(key).metadata for key in materialized]
+        for metadata in asset_metadata:
+            for urn in md.string_list(metadata.get(md.DATAHUB_OUTPUTS_KEY)):
+                self.add_declared(urn, output=True)
         for metadata in self.step.input_metadata.values():
             for urn in md.string_list(metadata.get(md.DATAHUB_INPUTS_KEY)):
-                self.found.input(self.from_urn(urn))
+                self.add_declared(urn, output=False)
         for metadata in self.step.output_metadata.values():
             for urn in md.string_list(metadata.get(md.DATAHUB_OUTPUTS_KEY)):
-                self.found.output(self.from_urn(urn))
+                self.add_declared(urn, output=True)
             for urn in md.string_list(metadata.get(md.DATAHUB_INPUTS_KEY)):
-                self.found.input(self.from_urn(urn))
+                self.add_declared(urn, output=False)
 
-    def from_urn(self, urn: str) -> DatasetId:
+    def add_declared(self, urn: str, *, output: bool) -> None:
+        """A dataset declared by its DataHub URN, which travels along as a ``DATAHUB_URN``
+        symlink: the converter's plugin scheme gives back that very URN, env included."""
         try:
-            return dataset_from_datahub_urn(urn, self.translator.naming)
+            dataset = self.translator.get_urn_dataset(urn)
         except NamingError as error:
             self.found.errors.append(
                 extraction_error_run.Error(errorMessage=str(error), task=self.step.step_key)
             )
-            return DatasetId(namespace=self.translator.naming.fallback_namespace, name=urn)
+            dataset = DatasetId(namespace=self.translator.naming.fallback_namespace, name=urn)
+            _ = self.found.output(dataset) if output else self.found.input(dataset)
+            return
+        draft = self.found.output(dataset) if output else self.found.input(dataset)
+        identifier = symlinks_dataset.Identifier(
+            namespace="datahub", name=urn.strip(), type=DATAHUB_URN_IDENTIFIER
+        )
+        existing = draft.facets.get("symlinks")
+        identifiers = [*existing.identifiers] if existing is not None else []
+        if identifier not in identifiers:
+            draft.facets["symlinks"] = symlinks_dataset.SymlinksDatasetFacet(
+                identifiers=[*identifiers, identifier], producer=PRODUCER
+            )
 
     # -- SQL ----------------------------------------------------------------------------
     def upstream_sql_schema(
@@ -304,13 +345,14 @@ class _StepLineageBuilder:
         sql: str,
         dataset: DatasetId,
         draft: _DatasetDraft,
+        recorded_table: str | None,
         schema: dict[str, dict[str, str]] | None = None,
     ) -> None:
-        platform = platform_of(dataset)
+        platform = self.translator.get_platform(dataset)
         dialect = dialect_for_platform(platform) if platform else None
         database, default_schema = _default_qualifiers(dataset.name)
-        self.found.sql.append((clean_text(sql, MAX_SQL_CHARS), dialect))
         if len(sql) > MAX_SQL_CHARS:
+            self.found.sql.append((clean_text(sql, MAX_SQL_CHARS), dialect))
             self.found.errors.append(
                 extraction_error_run.Error(
                     errorMessage=(
@@ -333,38 +375,55 @@ class _StepLineageBuilder:
                 schema=schema,
             )
         except SqlLineageError as error:
+            self.found.sql.append((sql, dialect))
             self.found.errors.append(
                 extraction_error_run.Error(
                     errorMessage=clean_text(str(error)), stackTrace=None, task=sql[:1000]
                 )
             )
             return
-        self.apply_sql(parsed, dataset, draft)
+        tables = SqlTables(self.translator, platform or dataset.namespace, dataset.namespace)
+        if tables.reads_back(parsed, dataset, recorded_table):
+            # The ``Query`` an IO manager records (Dagster's DbIOManager: ``SELECT * FROM
+            # <its table>``) says how to read the output back, not how it was made.
+            return
+        self.found.sql.append((sql, dialect))
+        if platform is None or table_levels(platform) is None:
+            # No table platform (the asset has the fallback name): its tables would be
+            # named in no real namespace; the SQL stays as the job's ``sql`` facet.
+            return
+        self.apply_sql(parsed, dataset, draft, tables)
 
-    def apply_sql(self, parsed: SqlLineage, dataset: DatasetId, draft: _DatasetDraft) -> None:
-        written = {table.qualified_name for table in parsed.outputs}
+    def apply_sql(
+        self, parsed: SqlLineage, dataset: DatasetId, draft: _DatasetDraft, tables: SqlTables
+    ) -> None:
+        written = {tables.dataset(table) for table in parsed.outputs} | {dataset}
         for table in parsed.inputs:
-            if table.qualified_name in written:
+            upstream = tables.dataset(table)
+            if upstream in written:
                 continue
-            upstream = DatasetId(namespace=dataset.namespace, name=table.qualified_name)
             self.found.input(upstream).facets.setdefault("dataSource", datasource_facet(upstream))
         fields: dict[str, column_lineage_dataset.Fields] = {}
         for entry in parsed.column_lineage:
-            inputs = [
-                column_lineage_dataset.InputField(
-                    namespace=dataset.namespace,
-                    name=ref.table.qualified_name,
-                    field=ref.column,
-                    transformations=[
-                        column_lineage_dataset.Transformation(
-                            type=entry.transformation_type, subtype=entry.transformation
-                        )
-                    ],
+            inputs = []
+            for ref in entry.inputs:
+                upstream = tables.dataset(ref.table)
+                inputs.append(
+                    column_lineage_dataset.InputField(
+                        namespace=upstream.namespace,
+                        name=upstream.name,
+                        field=tables.column(ref.column),
+                        transformations=[
+                            column_lineage_dataset.Transformation(
+                                type=entry.transformation_type, subtype=entry.transformation
+                            )
+                        ],
+                    )
                 )
-                for ref in entry.inputs
-            ]
             if inputs:
-                fields[entry.output_column] = column_lineage_dataset.Fields(inputFields=inputs)
+                fields[tables.column(entry.output_column)] = column_lineage_dataset.Fields(
+                    inputFields=inputs
+                )
         if fields and "columnLineage" not in draft.facets:
             draft.facets["columnLineage"] = column_lineage_dataset.ColumnLineageDatasetFacet(
                 fields=fields, producer=PRODUCER
@@ -408,6 +467,39 @@ class _StepLineageBuilder:
             job_facets=job_facets,
             run_facets=run_facets,
         )
+
+
+@attrs.frozen
+class SqlTables:
+    """Names the tables of one asset's SQL through the translator, on the asset's
+    connection, so a table parsed from SQL and the asset that writes it are one dataset."""
+
+    translator: OpenLineageTranslator
+    platform: str
+    namespace: str
+
+    def dataset(self, table: TableRef) -> DatasetId:
+        return self.translator.get_table_dataset(
+            self.platform, table.qualified_name, self.namespace
+        )
+
+    def column(self, name: str) -> str:
+        return self.translator.get_column_name(self.platform, name)
+
+    def reads_back(
+        self, parsed: SqlLineage, dataset: DatasetId, recorded_table: str | None
+    ) -> bool:
+        """A query that writes nothing and reads only the asset's own table: ``dataset``,
+        or the ``dagster/table_name`` its IO manager recorded (which for a Delta table or
+        a DuckDB file is not the dataset's name)."""
+        recorded = f".{recorded_table.lower()}" if recorded_table else None
+
+        def own(table: TableRef) -> bool:
+            if self.dataset(table) == dataset:
+                return True
+            return recorded is not None and recorded.endswith(f".{table.qualified_name.lower()}")
+
+        return not parsed.outputs and bool(parsed.inputs) and all(map(own, parsed.inputs))
 
 
 def _default_qualifiers(name: str) -> tuple[str | None, str | None]:

@@ -19,7 +19,17 @@ from dagster import (
 #: metadata keys whose value is SQL that produced the asset, in order of preference
 SQL_KEYS = ("dagster/sql", "Query", "query", "sql")
 ROW_COUNT_KEY = "dagster/row_count"
+#: rows written by a partitioned run (Dagster's IO managers record it instead of
+#: ``dagster/row_count`` when the output is one partition of the table)
+PARTITION_ROW_COUNT_KEY = "dagster/partition_row_count"
+#: where row counts are found, in order: Dagster's standard keys, then the plain
+#: ``row_count`` of dagster-duckdb-polars and user code
+ROW_COUNT_KEYS = (ROW_COUNT_KEY, PARTITION_ROW_COUNT_KEY, "row_count")
 COLUMN_SCHEMA_KEY = "dagster/column_schema"
+#: where column schemas are found, in order: Dagster's standard key, then what Dagster's
+#: IO managers record (``dataframe_columns``: DuckDB, Snowflake and BigQuery pandas/polars;
+#: ``table_columns``: dagster-deltalake)
+COLUMN_SCHEMA_KEYS = (COLUMN_SCHEMA_KEY, "dataframe_columns", "table_columns")
 COLUMN_LINEAGE_KEY = "dagster/column_lineage"
 CODE_REFERENCES_KEY = "dagster/code_references"
 #: acryl-datahub-dagster-plugin's keys for datasets an op reads / writes (DataHub URNs)
@@ -54,19 +64,24 @@ def sql_text(metadata: Mapping[str, Any]) -> str | None:
 
 
 def row_count(metadata: Mapping[str, Any]) -> int | None:
-    value = plain(metadata.get(ROW_COUNT_KEY))
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
+    """Rows the materialization wrote: the table's, or the partition's for one partition."""
+    for key in ROW_COUNT_KEYS:
+        value = plain(metadata.get(key))
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
     return None
 
 
 def column_schema(metadata: Mapping[str, Any]) -> TableSchema | None:
-    value = plain(metadata.get(COLUMN_SCHEMA_KEY))
-    return value if isinstance(value, TableSchema) else None
+    for key in COLUMN_SCHEMA_KEYS:
+        value = plain(metadata.get(key))
+        if isinstance(value, TableSchema):
+            return value
+    return None
 
 
 def column_lineage(metadata: Mapping[str, Any]) -> TableColumnLineage | None:

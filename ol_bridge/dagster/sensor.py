@@ -97,7 +97,10 @@ def evaluate_tick(
 ) -> SensorResult:
     """One tick: walk new event-log records, hand their events off, deliver what is due."""
     started = time.monotonic()
-    cursor = SensorCursor.from_json(context.cursor) or initial_cursor(context, start)
+    cursor = SensorCursor.from_json(context.cursor)
+    if cursor is None:
+        cursor = initial_cursor(context, start)
+        _say(context, "info", no_cursor_message(name, start))
     catalog = AssetCatalog(_repository_of(context), context.instance)
     outbox = (
         SensorDelivery.for_instance(delivery, get_client, context.instance, context.log)
@@ -174,6 +177,19 @@ def _say(context: SensorEvaluationContext, level: str, message: str) -> None:
     """Through Dagster's logger only: the line reaches the tick's log in the UI and the
     code location server's log (where the sensor runs), with Dagster's prefix."""
     getattr(context.log, level)(message)
+
+
+def no_cursor_message(name: str, start: Start) -> str:
+    """Said on a tick without a cursor. Dagster keeps a sensor's cursor under its code
+    location and name, so renaming either starts the sensor afresh (issue 12)."""
+    where = "from the beginning of history" if start == "beginning" else f"from {start!r}"
+    return (
+        f"{name} - no cursor: emitting {where}. This is the sensor's first tick, or its code"
+        " location or name changed (Dagster keeps the cursor under both). Events delivered"
+        " within DeliveryConfig.dedup_seconds are not sent again; older ones are, with the"
+        " same run ids, so backends update them instead of duplicating. Pass start='now' to"
+        " build_openlineage_sensor to skip history."
+    )
 
 
 def initial_cursor(context: SensorEvaluationContext, start: Start) -> SensorCursor:

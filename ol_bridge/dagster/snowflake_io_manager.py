@@ -28,12 +28,14 @@ class SnowflakePandasTableIOManager(SnowflakePandasIOManager):  # type: ignore[m
     datahub_url: str | None = Field(default=None, description="DataHub UI base URL")
     datahub_env: str = Field(default="PROD", description="DataHub env of the tables")
 
-    def create_io_manager(self, context: dg.InitResourceContext) -> dg.IOManager:
+    def create_io_manager(  # type: ignore[override]
+        self, context: dg.InitResourceContext
+    ) -> dg.IOManager:
         return AnnotatingIOManager(
             super().create_io_manager(context),
             platform="snowflake",
             database=self.database,
-            default_schema=self.schema_ or "public",
+            default_schema=self.schema_,
             datahub_url=self.datahub_url,
             env=self.datahub_env,
         )

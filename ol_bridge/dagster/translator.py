@@ -1,5 +1,12 @@
 """``OpenLineageTranslator``: every naming decision the sensor makes, overridable.
 
+The translator is the one authority on identities: job names, the dataset of an asset
+(whatever its key, kinds, ``dagster/table_name`` or IO manager say), of a table read by
+parsed SQL, of a path an IO manager recorded, of a DataHub URN in ``datahub.inputs``, and
+the asset's alias. Every route that finds a table asks it, so one table gets one name.
+The rules themselves are pure functions in :mod:`ol_bridge.naming`
+(``docs/naming.md``).
+
 Subclass it and override a ``get_*`` method to change one decision; pass the instance to
 ``build_openlineage_sensor(translator=...)``. This replaces acryl-datahub-dagster-plugin's
 ``asset_keys_to_dataset_urn_converter`` (override ``get_asset_dataset``) and
@@ -18,7 +25,14 @@ from openlineage.client.event_v2 import InputDataset, OutputDataset
 from openlineage.client.facet_v2 import JobFacet, RunFacet
 
 from ol_bridge.dagster.run_info import RunInfo, StepInfo
-from ol_bridge.naming import DatasetId, NamingConfig, dataset_for_asset
+from ol_bridge.naming import (
+    DatasetId,
+    NamingConfig,
+    dataset_for_asset,
+    dataset_for_output,
+    dataset_from_datahub_urn,
+    platform_of,
+)
 
 DEFAULT_NAMESPACE = "dagster"
 
@@ -59,13 +73,16 @@ class OpenLineageTranslator:
         return self.namespace
 
     def get_job_name(self, run: RunInfo) -> str:
-        """The parent job: the Dagster job name.
+        """The parent job: the Dagster job name, however the run was launched.
 
-        Implicit jobs (``__ASSET_JOB`` and friends) exist once per code location, so they
-        are qualified with it to keep unrelated locations' runs apart.
+        Not qualified by the code location: a run launched by ``dagster asset materialize``
+        has none, ``dagster dev -f defs.py`` calls it ``defs.py`` and a workspace gives it
+        its own name, so a qualified name would split one job into several DataHub
+        pipelines. Dagster job names have no dots, so DataHub's flow id (the name up to its
+        first dot) is always the whole job name. The implicit ``__ASSET_JOB`` of several
+        code locations is one job here; its tasks stay apart, as asset keys are unique in a
+        deployment.
         """
-        if run.job_name.startswith("__") and run.code_location:
-            return f"{run.code_location}.{run.job_name}"
         return run.job_name
 
     def get_step_job_name(self, run: RunInfo, step: StepInfo) -> str:
@@ -75,8 +92,53 @@ class OpenLineageTranslator:
 
     # -- datasets ---------------------------------------------------------------------
     def get_asset_dataset(self, asset_key: AssetKey, metadata: Mapping[str, Any]) -> DatasetId:
-        """Dataset for an asset; ``metadata`` is definition metadata overlaid by the run's."""
+        """Dataset for an asset.
+
+        ``metadata`` is the asset's definition metadata, its kinds as ``dagster/kind/<kind>``
+        tags, and what the run recorded (IO manager output metadata included), later
+        layers winning.
+        """
         return dataset_for_asset(asset_key.path, metadata, self.naming)
+
+    def get_table_dataset(
+        self, platform: str, table_name: str, namespace: str | None = None
+    ) -> DatasetId:
+        """Dataset of a table found by name, e.g. read or written by parsed SQL.
+
+        The platform's name rule applies (its case, DuckDB's file-named database), so a
+        table parsed from SQL meets the asset that writes it. ``namespace`` is the
+        connection the SQL ran on, when known (the namespace of the asset it belongs to).
+        """
+        name = self.naming.table_name(platform, table_name)
+        return DatasetId(namespace or self.naming.namespace_for(platform), name)
+
+    def get_column_name(self, platform: str, column: str) -> str:
+        """A column of a table found by name (parsed SQL), in its platform's case."""
+        return self.naming.column_name(platform, column)
+
+    def get_output_dataset(self, metadata: Mapping[str, Any]) -> DatasetId | None:
+        """Dataset of an op output from the metadata its IO manager recorded (``path``,
+        ``uri``, ``dagster/table_name``...); None for Dagster's per-run intermediate storage,
+        which would make a new dataset on every run."""
+        return dataset_for_output(metadata, self.naming)
+
+    def get_urn_dataset(self, urn: str) -> DatasetId:
+        """Dataset of a DataHub URN from ``datahub.inputs`` / ``datahub.outputs``, named
+        exactly as written so that DataHub maps it back to the same URN."""
+        return dataset_from_datahub_urn(urn, self.naming)
+
+    def get_asset_alias(self, asset_key: AssetKey, dataset: DatasetId) -> DatasetId | None:
+        """The asset's own identity when its dataset is a warehouse table or file: sent as
+        a ``DAGSTER_ASSET`` symlink, so the table stays findable by its asset key. None
+        when the dataset already is the asset's fallback name."""
+        fallback = self.naming.fallback_namespace
+        if dataset.namespace == fallback:
+            return None
+        return DatasetId(fallback, asset_key.to_user_string())
+
+    def get_platform(self, dataset: DatasetId) -> str | None:
+        """The DataHub platform of a dataset (which SQL dialect parses its SQL)."""
+        return platform_of(dataset)
 
     def get_step_lineage(self, run: RunInfo, step: StepInfo, lineage: StepLineage) -> StepLineage:
         """Last word on a step's lineage: return ``lineage`` changed, extended or replaced."""

@@ -55,6 +55,7 @@ from ol_bridge.datahub.olevent import (
     parse_time,
     text,
 )
+from ol_bridge.datahub.plugin_datasets import plugin_dataset_lineage
 from ol_bridge.datahub.properties import (
     instance_custom_properties,
     job_type_properties,
@@ -177,6 +178,7 @@ def _convert_job(
             out += aspects.upserts(urns.job, [subtypes])
     plan = plan_datasets(data, config)
     out += dataset_proposals(plan, config, millis)
+    out += plugin_dataset_lineage(plan, config)  # only in the datahub-dagster-plugin scheme
     sql = text(mapping(job_facets.get("sql")).get("query"))
     if urns.job is not None:
         # A flow has no inputs/outputs aspect; a plugin-scheme job run keeps its datasets

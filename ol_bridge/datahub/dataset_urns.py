@@ -20,17 +20,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from datahub.metadata.urns import DatasetUrn
+from datahub.utilities.urns.error import InvalidUrnError
 
 from ol_bridge.datahub.config import ConverterConfig
 from ol_bridge.datahub.olevent import mapping, text
+from ol_bridge.datahub.plugin_urns import URN_SCHEME, plugin_asset_urn
+from ol_bridge.naming import DATAHUB_URN_IDENTIFIER
+from ol_bridge.platforms import CONVERTER_PATH_SCHEMES, CONVERTER_SCHEME_RENAMES
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
 _GLUE_ARN = re.compile(r"(?:arn:)?aws:glue:([^:]+):([^:]+)")
-_PLATFORM_ALIASES = {"awsathena": "athena", "sqlserver": "mssql"}
-_FS_PLATFORMS = {
-    "s3": "s3", "s3a": "s3", "s3n": "s3", "gs": "gcs", "gcs": "gcs", "abfs": "abs",
-    "abfss": "abs", "wasb": "abs", "wasbs": "abs", "dbfs": "dbfs", "file": "file",
-}  # fmt: skip
 _TABLE_PREFIX = "table/"
 
 
@@ -49,7 +48,7 @@ def _fs_dataset(path_uri: str) -> tuple[str, str]:
         parts.pop()
     if len(parts) != 2:
         return "hdfs", path_uri
-    platform = _FS_PLATFORMS.get(parts[0], "hdfs")
+    platform = CONVERTER_PATH_SCHEMES.get(parts[0], "hdfs")
     if platform == "file":
         return platform, parts[1]
     return platform, parts[1].removeprefix("/")
@@ -70,8 +69,8 @@ def resolve_dataset_urn(
         )
         scheme_match = _SCHEME.match(uri)
         scheme = scheme_match.group(1) if scheme_match else ""
-        platform = _PLATFORM_ALIASES.get(scheme, scheme)
-        if platform in _FS_PLATFORMS:
+        platform = CONVERTER_SCHEME_RENAMES.get(scheme, scheme)
+        if platform in CONVERTER_PATH_SCHEMES:
             platform, name = _fs_dataset(uri)
     else:
         platform = namespace
@@ -122,6 +121,10 @@ class DatasetResolver:
         if not isinstance(namespace, str) or not isinstance(name, str):
             return None
         original = resolve_dataset_urn(namespace, name, None, self.config)
+        if self.config.urn_scheme == URN_SCHEME:
+            plugin = self._plugin_dataset(mapping(dataset.get("facets")), original)
+            self.aliases[original] = plugin  # column lineage names it by namespace/name
+            return plugin
         target = _symlink_target(mapping(dataset.get("facets")), self.config)
         if target is None:
             return self.aliases.get(original, original)
@@ -129,7 +132,42 @@ class DatasetResolver:
         self.aliases[original] = linked
         return self.aliases.get(linked, linked)
 
+    def _plugin_dataset(self, facets: Mapping[str, Any], original: DatasetUrn) -> DatasetUrn:
+        """acryl-datahub-dagster-plugin's URN: an asset's ``dagster``-platform dataset, a
+        declared URN exactly as written, anything else in the plugin's env."""
+        naming = self.config.plugin_naming
+        key = plugin_asset_key(facets)
+        if key is not None:
+            return plugin_asset_urn(key, naming)
+        declared = declared_urn(facets)
+        if declared is not None:
+            return declared
+        return DatasetUrn(original.get_data_platform_urn().platform_name, original.name, naming.env)
+
     def field_dataset(self, namespace: str, name: str) -> DatasetUrn:
         """URN of a dataset named by a column-lineage input field (no facets, aliases apply)."""
         urn = resolve_dataset_urn(namespace, name, None, self.config)
         return self.aliases.get(urn, urn)
+
+
+def plugin_asset_key(facets: Mapping[str, Any]) -> list[str] | None:
+    """The asset key of a dataset ol-bridge reported for a Dagster asset (its
+    ``dagster_asset`` facet), or None."""
+    key = mapping(facets.get("dagster_asset")).get("assetKey")
+    if isinstance(key, list) and key and all(isinstance(part, str) for part in key):
+        return key
+    return None
+
+
+def declared_urn(facets: Mapping[str, Any]) -> DatasetUrn | None:
+    """The DataHub URN a dataset was declared with (``datahub.inputs``/``outputs``), carried
+    as a ``DATAHUB_URN`` symlink identifier, or None."""
+    identifiers = mapping(facets.get("symlinks")).get("identifiers")
+    for raw in identifiers if isinstance(identifiers, list) else ():
+        ident = mapping(raw)
+        if ident.get("type") == DATAHUB_URN_IDENTIFIER and isinstance(ident.get("name"), str):
+            try:
+                return DatasetUrn.from_string(ident["name"])
+            except InvalidUrnError:
+                return None
+    return None

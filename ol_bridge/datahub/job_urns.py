@@ -19,8 +19,8 @@ import attrs
 from datahub.metadata.urns import DataFlowUrn, DataJobUrn
 
 from ol_bridge.datahub.config import ConverterConfig
+from ol_bridge.platforms import converter_platform
 
-_PLATFORM_ALIASES = {"awsathena": "athena", "sqlserver": "mssql"}
 _OL_INTEGRATION = re.compile(
     r"^/openlineage/openlineage/(?:(?:blob|tree)/[^/]+/)?integration/(airflow|flink|spark|trino)/?$"
 )
@@ -30,8 +30,7 @@ _GITHUB = re.compile(r"^[a-z][a-z0-9+.\-]*://github\.com(?::\d+)?(/[^?#]*)?", re
 def _normalize(name: str | None) -> str | None:
     if name is None or not name.strip():
         return None
-    lowered = name.strip().lower()
-    return _PLATFORM_ALIASES.get(lowered, lowered)
+    return converter_platform(name)
 
 
 @functools.lru_cache(maxsize=256)

@@ -13,6 +13,10 @@ checked against version 1.7.0.17):
 * DataProcessInstance ``urn:li:dataProcessInstance:<guid>``, the guid of
   ``{"cluster": <env>, "orchestrator": "dagster", "id": <id>}`` where id is the Dagster
   run id for the job run and ``<run id>.<prefix>/<op name>`` for a step run.
+* Datasets: an asset is the ``dagster``-platform dataset ``<key joined by .>`` in the
+  plugin's env, and an ``[env, platform, *name]`` key also names a warehouse table
+  (``<platform>``, ``<name joined by .>``, ``<env>``) whose upstream is that asset
+  dataset; DataHub URNs from ``datahub.inputs`` / ``outputs`` stay exactly as written.
 * ``<prefix>`` is ``<module>`` (the Python module of the code location's code pointer)
   on Dagster OSS, or the deployment name (``DAGSTER_CLOUD_DEPLOYMENT_NAME``, default
   ``prod``) when the location was loaded from a file and has no module. On Dagster+
@@ -21,17 +25,20 @@ checked against version 1.7.0.17):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
 from datahub.api.entities.dataprocess.dataprocess_instance import DataProcessInstanceKey
-from datahub.metadata.urns import DataFlowUrn, DataJobUrn, DataProcessInstanceUrn
+from datahub.metadata.urns import DataFlowUrn, DataJobUrn, DataProcessInstanceUrn, DatasetUrn
+from datahub.utilities.urns.error import InvalidUrnError
 
 from ol_bridge.errors import ConfigError
 from ol_bridge.settings import field_names, reject_unknown_keys
 
 ORCHESTRATOR = "dagster"
+#: the converter's ``urn_scheme`` that produces these URNs
+URN_SCHEME = "datahub-dagster-plugin"
 
 
 def _pairs(value: Mapping[str, str] | tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
@@ -124,3 +131,22 @@ def plugin_dpi_urn(
         instance_id = f"{dagster_run_id}.{op_id}"
     key = DataProcessInstanceKey(cluster=naming.env, orchestrator=ORCHESTRATOR, id=instance_id)
     return DataProcessInstanceUrn(key.guid())
+
+
+def plugin_asset_urn(asset_key: Sequence[str], naming: PluginNaming) -> DatasetUrn:
+    """The plugin's ``dagster``-platform dataset of an asset: the key joined by dots, in
+    the plugin's env (``DagsterGenerator.dataset_urn_from_asset``). Tasks point at it."""
+    return DatasetUrn(ORCHESTRATOR, ".".join(asset_key), naming.env)
+
+
+def plugin_table_urn(asset_key: Sequence[str]) -> DatasetUrn | None:
+    """The warehouse table the plugin derived from an ``[env, platform, *name]`` key
+    (``asset_keys_to_dataset_urn_converter``): platform and env from the key, name the
+    rest joined by dots, as written. None for keys of fewer than three parts, for which
+    the plugin recorded no dataset at all."""
+    if len(asset_key) < 3:
+        return None
+    try:
+        return DatasetUrn(asset_key[1], ".".join(asset_key[2:]), asset_key[0])
+    except (InvalidUrnError, ValueError):
+        return None

@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from ol_bridge.validation import EventValidator, default_validator
+from ol_bridge.validation import EventValidator, foreign_event_validator
 
 #: Deeper documents are refused before validation (real events nest well under 20).
 MAX_DEPTH = 64
@@ -95,7 +95,7 @@ def parse_event(data: bytes, validator: EventValidator | None = None) -> dict[st
 def _validated(
     events: list[dict[str, Any]], *, batch: bool, validator: EventValidator | None
 ) -> ParsedBody | Rejection:
-    checker = validator or default_validator()
+    checker = validator or foreign_event_validator()  # other producers: uri not checked
     for index, event in enumerate(events):
         problems = checker.errors(event)
         if problems:

@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-# Keys are lower-case DataHub platform ids and OpenLineage namespace schemes.
-_DIALECT_BY_PLATFORM: dict[str, str] = {
-    "athena": "athena",
-    "awsathena": "athena",
-    "bigquery": "bigquery",
-    "clickhouse": "clickhouse",
-    "databricks": "databricks",
-    "duckdb": "duckdb",
-    "hive": "hive",
-    "mariadb": "mysql",
-    "mssql": "tsql",
-    "mysql": "mysql",
-    "oracle": "oracle",
-    "postgres": "postgres",
-    "postgresql": "postgres",
-    "presto": "presto",
-    "redshift": "redshift",
-    "snowflake": "snowflake",
-    "spark": "spark",
-    "sqlite": "sqlite",
-    "sqlserver": "tsql",
-    "teradata": "teradata",
-    "trino": "trino",
-}
+from ol_bridge.platforms import dialect_for
 
 
 def dialect_for_platform(platform: str) -> str | None:
     """The sqlglot dialect for a platform name (case-insensitive), None when unknown.
 
-    None makes sqlglot use its default dialect, which parses most ANSI SQL.
+    Platform ids, their other spellings and OpenLineage namespace schemes are all read from
+    the one platform table, :mod:`ol_bridge.platforms`. None makes sqlglot use its default
+    dialect, which parses most ANSI SQL.
     """
-    return _DIALECT_BY_PLATFORM.get(platform.strip().lower())
+    return dialect_for(platform)

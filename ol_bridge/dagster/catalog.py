@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import attrs
-from dagster import AssetKey, DagsterInstance, RepositoryDefinition
+from dagster import AssetCheckKey, AssetKey, DagsterInstance, RepositoryDefinition
 
 View = TypeVar("View")
 
@@ -77,6 +77,17 @@ class AssetCatalog:
                     metadata = dict(materialization.metadata) if materialization else {}
             self._materialized[key] = metadata
         return self._materialized[key]
+
+    # -- issue 11: a check's definition, for its assertion's description --------------
+    def check_description(self, asset_key: AssetKey, check_name: str) -> str | None:
+        """The description of the check as defined (``AssetCheckSpec``, ``@asset_check``)."""
+        if self._graph is None:
+            return None
+        key = AssetCheckKey(asset_key, check_name)
+        if key not in self._graph.asset_check_keys:
+            return None
+        description: str | None = self._graph.get_check_spec(key).description
+        return description
 
     def describe(self, key: AssetKey) -> AssetDescription | None:
         if key not in self._cache:

@@ -9,8 +9,9 @@ materialization and check evaluation records the node's ``unique_id`` and the db
 
 1. the run's own artifacts: dagster-dbt runs dbt with the target path
    ``<project>/<target>/<op>-<run id[:7]>-<random>/``, whose ``run_results.json`` holds
-   the compiled SQL of every node the invocation ran (its ``invocation_id`` is checked);
-   readable when the run ran on this machine or on storage shared with the code location;
+   the compiled SQL of every node the invocation ran (matched by ``invocation_id``);
+   readable when the run ran on this machine or on storage shared with the code location
+   (``dagster dev``, one container, a shared volume), not from a run pod of its own;
 2. the project's manifest, when it was prepared with ``dbt compile`` (or ``dbt build``)
    instead of the default ``dbt parse``, which leaves ``compiled_code`` out;
 3. the project's ``target/compiled/<package>/<path>`` file of a ``dbt compile``.
@@ -18,7 +19,7 @@ materialization and check evaluation records the node's ``unique_id`` and the db
 dagster-dbt itself is not imported: its objects are read through their public attributes
 (``DbtProject.project_dir`` / ``target_path``, the manifest wrapper's ``manifest``), so
 ol-bridge works with or without it installed. Pure apart from reading those files, which
-are cached per file.
+are read once per dbt invocation.
 """
 
 from __future__ import annotations
@@ -102,9 +103,9 @@ def compiled_sql(
     """The compiled SQL of ``unique_id`` (default: the node itself) as the run ran it."""
     unique_id = unique_id or node.unique_id
     if invocation_id:
-        for results in _run_results_of(node, run_id):
-            if results.invocation_id == invocation_id and unique_id in results.compiled:
-                return results.compiled[unique_id]
+        results = _invocation_results(node, run_id, invocation_id)
+        if results is not None and unique_id in results.compiled:
+            return results.compiled[unique_id]
     code = node.node(unique_id).get("compiled_code")
     if isinstance(code, str) and code.strip():
         return code
@@ -145,8 +146,9 @@ class _RunResults:
     compiled: Mapping[str, str]
 
 
-#: run_results.json by (path, modification time): a dbt invocation's results never change
-_RESULTS: OrderedDict[tuple[str, float], _RunResults] = OrderedDict()
+#: dbt invocations' results by invocation id (None: not on this machine); an invocation's
+#: results never change, and a step's dbt invocation has ended by the time its step has
+_INVOCATIONS: OrderedDict[str, _RunResults | None] = OrderedDict()
 
 
 def _target_dirs(node: DbtNode) -> list[Path]:
@@ -163,25 +165,30 @@ def _target_dirs(node: DbtNode) -> list[Path]:
     return unique
 
 
-def _run_results_of(node: DbtNode, run_id: str) -> list[_RunResults]:
-    found: list[_RunResults] = []
+def _invocation_results(node: DbtNode, run_id: str, invocation_id: str) -> _RunResults | None:
+    """The results of dbt invocation ``invocation_id`` of Dagster run ``run_id``: one listing
+    of the run's target folders per invocation (dagster-dbt never deletes old folders, so a
+    target dir may hold thousands), each run_results.json read once."""
+    if invocation_id in _INVOCATIONS:
+        return _INVOCATIONS[invocation_id]
     for target in _target_dirs(node):
         for path in sorted(target.glob(f"*-{run_id[:7]}-*/run_results.json")):
             results = _read_run_results(path)
-            if results is not None:
-                found.append(results)
-    return found
+            if results is not None and results.invocation_id is not None:
+                _remember(results.invocation_id, results)
+    if invocation_id not in _INVOCATIONS:
+        _remember(invocation_id, None)
+    return _INVOCATIONS[invocation_id]
+
+
+def _remember(invocation_id: str, results: _RunResults | None) -> None:
+    _INVOCATIONS[invocation_id] = results
+    _INVOCATIONS.move_to_end(invocation_id)
+    while len(_INVOCATIONS) > _MAX_CACHED_RESULTS:
+        _INVOCATIONS.popitem(last=False)
 
 
 def _read_run_results(path: Path) -> _RunResults | None:
-    try:
-        key = (str(path), path.stat().st_mtime)
-    except OSError:
-        return None
-    cached = _RESULTS.get(key)
-    if cached is not None:
-        _RESULTS.move_to_end(key)
-        return cached
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
@@ -196,11 +203,7 @@ def _read_run_results(path: Path) -> _RunResults | None:
         and result["compiled_code"].strip()
     }
     invocation = _mapping(data.get("metadata")).get("invocation_id")
-    results = _RunResults(invocation if isinstance(invocation, str) else None, compiled)
-    _RESULTS[key] = results
-    if len(_RESULTS) > _MAX_CACHED_RESULTS:
-        _RESULTS.popitem(last=False)
-    return results
+    return _RunResults(invocation if isinstance(invocation, str) else None, compiled)
 
 
 def _compiled_file(node: DbtNode, unique_id: str) -> str | None:

@@ -142,6 +142,9 @@ def step_run_events(
         checks_run_event(run, step, moment, key, evaluations, translator, catalog)
         for key, evaluations in parts.checks.items()
     ]
+    # Each asset's job carries its own upstreams, from its definition; without the
+    # definitions (another code location's run) the step keeps what its plan reads.
+    defined = all(catalog.describe(key) is not None for key in step.output_assets)
     events.append(
         step_run_event(
             run,
@@ -149,7 +152,7 @@ def step_run_events(
             translator,
             catalog,
             artifacts=parts.step,
-            plan_inputs=not step.multi_asset,
+            plan_inputs=not (step.multi_asset and defined),
         )
     )
     return events

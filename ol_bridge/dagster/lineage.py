@@ -296,6 +296,8 @@ class _StepLineageBuilder:
         if self.step.checked_asset is not None and self.plan_inputs:
             upstream.append(self.step.checked_asset)
         produced = set(materialized)
+        if self.plan_inputs:  # the step as a whole: none of its outputs is its own input
+            produced.update(self.step.output_assets)
         for key in upstream:
             if key not in produced:
                 self.add_asset_input(key)

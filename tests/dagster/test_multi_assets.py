@@ -14,7 +14,10 @@ import pytest
 from openlineage.client import OpenLineageClient
 
 from ol_bridge.dagster import OpenLineageTranslator, build_openlineage_sensor
+from ol_bridge.dagster.catalog import AssetCatalog
+from ol_bridge.dagster.cursor import SensorCursor
 from ol_bridge.dagster.events import step_run_id
+from ol_bridge.dagster.tick import run_tick
 from ol_bridge.datahub.sinks.lite import open_lite
 from ol_bridge.datahub.transport import DatahubConfig, DatahubTransport
 from ol_bridge.naming import NamingConfig
@@ -194,3 +197,29 @@ def test_reexecution_points_at_the_run_it_reexecutes(runs: Runs) -> None:
         runs.failed_run,
     )
     assert edges == endpoint_edges(runs.events)
+
+
+def test_without_the_definitions_a_multi_asset_step_keeps_its_plan_inputs(tmp_path: Path) -> None:
+    """A run of another code location (no asset definitions at hand): the assets still get
+    their jobs, and the step keeps the upstreams its plan reads instead of losing them."""
+    events: list[Any] = []
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        run_id = (
+            multi.definitions()
+            .resolve_job_def("multi_job")
+            .execute_in_process(instance=instance)
+            .run_id
+        )
+        run_tick(
+            instance,
+            SensorCursor(),
+            events.append,
+            translator=OpenLineageTranslator(naming=NAMING),
+            catalog=AssetCatalog(),
+        )
+    by_name = {e.job.name: e for e in events if e.eventType.value != "START"}
+    step = by_name[MULTI_STEP]
+    assert step.run.facets["dagster_run"].dagsterRunId == run_id
+    assert {i.name for i in step.inputs} == {"analytics.main.orders", "analytics.main.customers"}
+    totals = by_name[f"{MULTI_STEP}.{PREFIX}order_totals"]
+    assert [o.name for o in totals.outputs] == ["analytics.main.order_totals"]

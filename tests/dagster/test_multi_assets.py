@@ -18,6 +18,8 @@ from ol_bridge.dagster.catalog import AssetCatalog
 from ol_bridge.dagster.cursor import SensorCursor
 from ol_bridge.dagster.events import step_run_id
 from ol_bridge.dagster.tick import run_tick
+from ol_bridge.datahub import convert_events
+from ol_bridge.datahub.config import ConverterConfig
 from ol_bridge.datahub.sinks.lite import open_lite
 from ol_bridge.datahub.transport import DatahubConfig, DatahubTransport
 from ol_bridge.naming import NamingConfig
@@ -223,3 +225,28 @@ def test_without_the_definitions_a_multi_asset_step_keeps_its_plan_inputs(tmp_pa
     assert {i.name for i in step.inputs} == {"analytics.main.orders", "analytics.main.customers"}
     totals = by_name[f"{MULTI_STEP}.{PREFIX}order_totals"]
     assert [o.name for o in totals.outputs] == ["analytics.main.order_totals"]
+
+
+def test_plugin_urn_scheme_gives_each_inner_job_its_own_run_instance(runs: Runs) -> None:
+    """With the datahub-dagster-plugin URNs (one DataJob per op), the assets and checks of
+    the multi-asset step add their edges to the op's DataJob, and each has a run instance of
+    its own under the step's: none overwrites the step's result or datasets."""
+    step_events = [
+        e
+        for e in runs.events
+        if e["job"]["name"].startswith(MULTI_STEP)
+        and e["run"]["facets"]["dagster_run"]["dagsterRunId"] == runs.multi_run
+    ]
+    config = ConverterConfig.from_dict({"urn_scheme": "datahub-dagster-plugin"})
+    proposals = convert_events(step_events, config)
+    relationships = {
+        str(p.entityUrn): p.aspect
+        for p in proposals
+        if p.aspectName == "dataProcessInstanceRelationships"
+    }
+    jobs = {r.parentTemplate for r in relationships.values()}
+    assert len(jobs) == 1  # the op's DataJob
+    step_instances = [u for u, r in relationships.items() if r.parentInstance not in relationships]
+    assert len(step_instances) == 1
+    inner = {u for u, r in relationships.items() if r.parentInstance == step_instances[0]}
+    assert len(inner) == 3  # order_totals, customer_list, order_totals' checks

@@ -37,8 +37,12 @@ MULTI_STEP = "multi_job.order_and_customer_tables"
 class Runs:
     events: list[dict[str, Any]]
     multi_run: str
+    #: multi_job with only customer_list selected
+    subset_run: str
     failed_run: str
     reexecution: str
+    #: a re-execution of the report step of ``reexecution``
+    step_reexecution: str
     lite_path: Path
 
 
@@ -56,8 +60,13 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
         dg.instance_for_test(temp_dir=str(root)) as instance,
     ):
         env.setenv(multi.FLAKY_MARKER_VARIABLE, str(root / "flaky-ran-once"))
-        multi_run = definitions.resolve_job_def("multi_job").execute_in_process(instance=instance)
+        multi_job = definitions.resolve_job_def("multi_job")
+        multi_run = multi_job.execute_in_process(instance=instance)
         assert multi_run.success
+        subset_run = multi_job.execute_in_process(
+            instance=instance, asset_selection=[multi.CUSTOMER_LIST]
+        )
+        assert subset_run.success
         failed = definitions.resolve_job_def("flaky_job").execute_in_process(
             instance=instance, raise_on_error=False
         )
@@ -69,6 +78,15 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
         ) as reexecuted:
             assert reexecuted.success
             reexecution = reexecuted.run_id
+        with dg.execute_job(
+            dg.reconstructable(multi.resolved_flaky_job),
+            instance=instance,
+            reexecution_options=dg.ReexecutionOptions(
+                parent_run_id=reexecution, step_selection=[f"{PREFIX}report"]
+            ),
+        ) as report_only:
+            assert report_only.success
+            step_reexecution = report_only.run_id
         tick_until_idle(sensor, instance, definitions)
     lite_path = root / "lite.duckdb"
     transport = DatahubTransport(
@@ -76,7 +94,15 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
     )
     transport.emit_batch(recorder.events)
     transport.close()
-    yield Runs(recorder.events, multi_run.run_id, failed.run_id, reexecution, lite_path)
+    yield Runs(
+        recorder.events,
+        multi_run.run_id,
+        subset_run.run_id,
+        failed.run_id,
+        reexecution,
+        step_reexecution,
+        lite_path,
+    )
 
 
 def of_job(runs: Runs, name: str, run_id: str | None = None) -> list[dict[str, Any]]:
@@ -104,8 +130,8 @@ def test_every_event_is_valid(runs: Runs, ol_validator: Any) -> None:
 
 
 def test_multi_asset_outputs_each_carry_their_own_inputs(runs: Runs) -> None:
-    [totals] = of_job(runs, f"{MULTI_STEP}.{PREFIX}order_totals")
-    [customer_list] = of_job(runs, f"{MULTI_STEP}.{PREFIX}customer_list")
+    [totals] = of_job(runs, f"{MULTI_STEP}.{PREFIX}order_totals", runs.multi_run)
+    [customer_list] = of_job(runs, f"{MULTI_STEP}.{PREFIX}customer_list", runs.multi_run)
     assert names(totals["inputs"]) == {"analytics.main.orders"}
     assert names(totals["outputs"]) == {"analytics.main.order_totals"}
     assert names(customer_list["inputs"]) == {"analytics.main.customers"}
@@ -120,9 +146,19 @@ def test_multi_asset_outputs_each_carry_their_own_inputs(runs: Runs) -> None:
     owners = customer_list["job"]["facets"]["ownership"]["owners"]
     assert [o["name"] for o in owners] == ["team:crm"]
     assert "ownership" not in totals["job"]["facets"]
-    step = of_job(runs, MULTI_STEP)
+    step = of_job(runs, MULTI_STEP, runs.multi_run)
     assert [e["eventType"] for e in step] == ["START", "COMPLETE"]
     assert step[-1]["inputs"] == [] and step[-1]["outputs"] == []
+
+
+def test_a_subset_run_keeps_the_asset_on_its_own_job(runs: Runs) -> None:
+    """Selecting one asset of the multi-asset does not move its lineage to the step's job."""
+    [customer_list] = of_job(runs, f"{MULTI_STEP}.{PREFIX}customer_list", runs.subset_run)
+    assert names(customer_list["inputs"]) == {"analytics.main.customers"}
+    assert names(customer_list["outputs"]) == {"analytics.main.customer_list"}
+    assert not of_job(runs, f"{MULTI_STEP}.{PREFIX}order_totals", runs.subset_run)
+    step_end = of_job(runs, MULTI_STEP, runs.subset_run)[-1]
+    assert step_end["inputs"] == [] and step_end["outputs"] == []
 
 
 def test_checks_in_the_assets_own_step_become_assertions(runs: Runs) -> None:
@@ -150,6 +186,11 @@ def test_checks_in_the_assets_own_step_become_assertions(runs: Runs) -> None:
     )
     t_end = of_job(runs, "multi_job.t")[-1]
     assert names(t_end["outputs"]) == {"t"} and t_end["inputs"] == []
+    # a check in a step of its own stays on that step, with its definition's description
+    [*_, check_step] = of_job(runs, f"multi_job.{PREFIX}customers_customers_have_ids")
+    [assertion] = assertions(check_step)
+    assert (assertion["name"], assertion["success"]) == ("customers_have_ids", True)
+    assert assertion["description"] == "Every customer has an id."
 
 
 def test_graph_backed_asset_has_no_dangling_intermediate(runs: Runs) -> None:
@@ -199,6 +240,14 @@ def test_reexecution_points_at_the_run_it_reexecutes(runs: Runs) -> None:
         runs.failed_run,
     )
     assert edges == endpoint_edges(runs.events)
+
+
+def test_reexecution_of_selected_steps_keeps_the_root_of_the_chain(runs: Runs) -> None:
+    [*_, end] = of_job(runs, f"flaky_job.{PREFIX}report", runs.step_reexecution)
+    facet = end["run"]["facets"]["dagster_run"]
+    assert (facet["parentRunId"], facet["rootRunId"]) == (runs.reexecution, runs.failed_run)
+    assert names(end["inputs"]) == {"analytics.main.flaky"}
+    assert not of_job(runs, f"flaky_job.{PREFIX}flaky", runs.step_reexecution)
 
 
 def test_without_the_definitions_a_multi_asset_step_keeps_its_plan_inputs(tmp_path: Path) -> None:

@@ -34,6 +34,11 @@ def customers() -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata={"dagster/row_count": 2})
 
 
+@dg.asset_check(asset=customers, description="Every customer has an id.")
+def customers_have_ids() -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=True)
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(ORDER_TOTALS, deps=[orders], description="Totals per order."),
@@ -44,8 +49,12 @@ def customers() -> dg.MaterializeResult:
             "totals_not_negative", asset=ORDER_TOTALS, description="No total below zero."
         )
     ],
+    can_subset=True,
 )
-def order_and_customer_tables() -> object:
+def order_and_customer_tables(context: dg.AssetExecutionContext) -> object:
+    if ORDER_TOTALS not in context.selected_asset_keys:
+        yield dg.MaterializeResult(asset_key=CUSTOMER_LIST, metadata={"dagster/row_count": 2})
+        return
     yield dg.MaterializeResult(
         asset_key=ORDER_TOTALS,
         metadata={
@@ -60,7 +69,8 @@ def order_and_customer_tables() -> object:
             ),
         },
     )
-    yield dg.MaterializeResult(asset_key=CUSTOMER_LIST, metadata={"dagster/row_count": 2})
+    if CUSTOMER_LIST in context.selected_asset_keys:
+        yield dg.MaterializeResult(asset_key=CUSTOMER_LIST, metadata={"dagster/row_count": 2})
     yield dg.AssetCheckResult(
         asset_key=ORDER_TOTALS,
         check_name="totals_not_negative",
@@ -126,7 +136,8 @@ multi_job = dg.define_asset_job(
     "multi_job",
     selection=dg.AssetSelection.assets(
         orders, customers, sales, order_and_customer_tables, taxed_sales, t
-    ),
+    )
+    | dg.AssetSelection.checks(customers_have_ids),
     executor_def=dg.in_process_executor,
 )
 flaky_job = dg.define_asset_job(
@@ -137,7 +148,12 @@ flaky_job = dg.define_asset_job(
 
 
 def definitions(*sensors: dg.SensorDefinition) -> dg.Definitions:
-    return dg.Definitions(assets=ASSETS, jobs=[multi_job, flaky_job], sensors=list(sensors))
+    return dg.Definitions(
+        assets=ASSETS,
+        asset_checks=[customers_have_ids],
+        jobs=[multi_job, flaky_job],
+        sensors=list(sensors),
+    )
 
 
 def resolved_flaky_job() -> dg.JobDefinition:

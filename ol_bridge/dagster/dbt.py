@@ -80,6 +80,8 @@ class DbtTest:
     description: str | None = None
     #: the test's compiled SQL, when it is at hand
     sql: str | None = None
+    #: its configured severity, ``error`` or ``warn``
+    severity: str | None = None
 
 
 def dbt_node(definition_metadata: Mapping[str, Any]) -> DbtNode | None:
@@ -119,12 +121,20 @@ def dbt_test(node: DbtNode, test_unique_id: str, run_id: str, invocation_id: str
     kind = metadata.get("name") or test.get("name") or test_unique_id.rsplit(".", maxsplit=1)[-1]
     column = test.get("column_name")
     description = test.get("description")
+    severity = _mapping(test.get("config")).get("severity")
     return DbtTest(
         kind=str(kind),
         column=column if isinstance(column, str) and column else None,
         description=description if isinstance(description, str) and description else None,
         sql=compiled_sql(node, run_id, invocation_id, test_unique_id),
+        severity=severity.lower() if isinstance(severity, str) and severity else None,
     )
+
+
+def test_name(unique_id: str) -> str:
+    """``test.<package>.<name>[.<hash>]`` -> ``<name>``."""
+    parts = unique_id.split(".")
+    return parts[2] if len(parts) >= 3 else unique_id
 
 
 def run_unique_id(run_metadata: Mapping[str, Any]) -> str | None:

@@ -265,7 +265,7 @@ class _StepLineageBuilder:
     def add_check(self, evaluation: Any) -> None:
         dataset = self.dataset_of(evaluation.asset_key)
         draft = self.found.input(dataset)
-        assertion = assertion_of(evaluation, self.run.run_id, self.catalog)
+        assertion = assertion_of(evaluation, self.run.run_id, self.catalog, self.step.output_assets)
         existing = draft.input_facets.get("dataQualityAssertions")
         assertions = [*existing.assertions, assertion] if existing else [assertion]
         draft.input_facets["dataQualityAssertions"] = (

@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 from dagster import AssetKey, DagsterEvent, DagsterEventType
 
+from ol_bridge.dagster.checks import observed_dbt_test
 from ol_bridge.dagster.run_info import StepInfo
 
 #: what an IO manager hands from one op to the next
@@ -37,6 +38,7 @@ def split_artifacts(step: StepInfo, artifacts: Sequence[DagsterEvent]) -> StepPa
     - Check evaluations of any step but a check step go to a checks job per checked asset:
       the asset is that step's output, and an assertion belongs on an input
       (``dataQualityAssertions`` is an input facet), which must not also be the output.
+      So do dbt tests dagster-dbt reports as observations (dbt source tests by default).
     - The IO-manager hand-offs of an op inside a graph-backed asset are left out: they are
       the asset's internal plumbing (often a per-run file), not datasets anyone reads.
     """
@@ -47,6 +49,10 @@ def split_artifacts(step: StepInfo, artifacts: Sequence[DagsterEvent]) -> StepPa
         data = event.event_specific_data
         if event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION and not step.is_check_step:
             checks.setdefault(data.asset_key, []).append(data)  # type: ignore[union-attr]
+        elif event.event_type == DagsterEventType.ASSET_OBSERVATION and (
+            test := observed_dbt_test(data.asset_observation)  # type: ignore[union-attr]
+        ):
+            checks.setdefault(test.asset_key, []).append(test)
         elif event.event_type == DagsterEventType.ASSET_MATERIALIZATION and step.multi_asset:
             key = data.materialization.asset_key  # type: ignore[union-attr]
             assets.setdefault(key, []).append(event)

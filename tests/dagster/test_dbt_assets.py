@@ -3,7 +3,8 @@ under ``dbt build``, emitted by the real sensor, and converted into DataHub Lite
 
 One build, shared by every test of the module: two seeds, a source written by a Dagster
 asset (raw.orders), a source no Dagster asset writes (raw.fx_rates), staging views and mart
-tables chained with ref(), and unique / not_null tests (one failing with severity warn).
+tables chained with ref(), and unique / not_null tests (one failing with severity warn, one
+passing with severity warn, two on sources).
 """
 
 from __future__ import annotations
@@ -156,32 +157,50 @@ def test_models_keep_compiled_sql_descriptions_schema_and_row_counts(shop_run: S
 
 def test_every_dbt_test_is_an_assertion_with_its_result(shop_run: ShopRun) -> None:
     found: dict[str, dict[str, Any]] = {}
-    for model in ["stg_customers", "stg_orders", "stg_payments", "customer_orders"]:
-        event = only(shop_run, f"{STEP}.{model}.checks")
+    checked_nodes = {
+        ("stg_customers",): table("stg_customers"),
+        ("stg_orders",): table("stg_orders"),
+        ("stg_payments",): table("stg_payments"),
+        ("customer_orders",): table("customer_orders"),
+        # dbt source tests, which dagster-dbt reports as observations of the source
+        ("raw", "orders"): table("orders", "raw"),
+        ("raw", "fx_rates"): table("fx_rates", "raw"),
+    }
+    for path, checked_table in checked_nodes.items():
+        key = dg.AssetKey(list(path))
+        event = only(shop_run, f"{STEP}.{key.to_python_identifier()}.checks")
         assert event["eventType"] == "COMPLETE"
-        assert event["run"]["runId"] == checks_run_id(
-            shop_run.run_id, "shop_models", 1, dg.AssetKey(model)
-        )
+        assert event["run"]["runId"] == checks_run_id(shop_run.run_id, "shop_models", 1, key)
         assert event["run"]["facets"]["parent"]["run"]["runId"] == step_run_id(
             shop_run.run_id, "shop_models", 1
         )
         [checked] = event["inputs"]
-        assert checked["name"] == table(model)
+        assert checked["name"] == checked_table
         assert event.get("outputs", []) == []
         for assertion in checked["inputFacets"]["dataQualityAssertions"]["assertions"]:
-            found[assertion["name"]] = {**assertion, "model": model}
-    assert {name: (a["assertion"], a["column"], a["success"]) for name, a in found.items()} == {
-        "unique_stg_customers_customer_id": ("unique", "customer_id", True),
-        "not_null_stg_customers_customer_id": ("not_null", "customer_id", True),
-        "not_null_stg_customers_email": ("not_null", "email", False),
-        "unique_stg_orders_order_id": ("unique", "order_id", True),
-        "not_null_stg_orders_order_id": ("not_null", "order_id", True),
-        "unique_stg_payments_payment_id": ("unique", "payment_id", True),
-        "unique_customer_orders_customer_id": ("unique", "customer_id", True),
-        "not_null_customer_orders_customer_id": ("not_null", "customer_id", True),
+            found[assertion["name"]] = assertion
+    assert {
+        name: (a["assertion"], a["column"], a["severity"], a["success"])
+        for name, a in found.items()
+    } == {
+        "unique_stg_customers_customer_id": ("unique", "customer_id", "error", True),
+        "not_null_stg_customers_customer_id": ("not_null", "customer_id", "error", True),
+        "not_null_stg_customers_email": ("not_null", "email", "warn", False),
+        "unique_stg_orders_order_id": ("unique", "order_id", "error", True),
+        "not_null_stg_orders_order_id": ("not_null", "order_id", "error", True),
+        # the configured severity, also when the test passed
+        "unique_stg_payments_payment_id": ("unique", "payment_id", "warn", True),
+        "unique_customer_orders_customer_id": ("unique", "customer_id", "error", True),
+        "not_null_customer_orders_customer_id": ("not_null", "customer_id", "error", True),
+        "source_not_null_raw_orders_id": ("not_null", "id", "error", True),
+        "source_unique_raw_fx_rates_currency": ("unique", "currency", "error", True),
     }
-    assert found["not_null_stg_customers_email"]["severity"] == "warn"
-    assert found["unique_stg_orders_order_id"]["severity"] == "error"
+    # every test of the project, none twice
+    assert len(found) == sum(
+        len(e["inputs"][0]["inputFacets"]["dataQualityAssertions"]["assertions"])
+        for e in shop_run.events
+        if e["job"]["name"].endswith(".checks")
+    )
     email = found["not_null_stg_customers_email"]
     assert email["contentType"] == "sql" and "where email is null" in email["content"]
 

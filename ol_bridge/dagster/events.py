@@ -2,9 +2,8 @@
 
 A Dagster run is the parent job (run id = the Dagster run id); each step attempt is a child
 job whose run id is derived from (run id, step key, attempt), so replaying history yields
-the same ids and backends overwrite instead of duplicating. Under a step's job, each asset of
-a multi-asset step and the checks a non-check step evaluated get jobs of their own (one
-COMPLETE event each, on the step's end), with run ids derived the same way.
+the same ids and backends overwrite instead of duplicating. Jobs inside a step (each asset
+of a multi-asset step, checks) are built in ``step_jobs.py`` with the facets made here.
 """
 
 from __future__ import annotations
@@ -37,10 +36,9 @@ from ol_bridge import PRODUCER, __version__
 from ol_bridge.dagster import dbt
 from ol_bridge.dagster import metadata as md
 from ol_bridge.dagster.catalog import AssetCatalog
-from ol_bridge.dagster.lineage import asset_lineage, checks_lineage, step_lineage
+from ol_bridge.dagster.lineage import step_lineage
 from ol_bridge.dagster.moments import ErrorInfo, RunMoment, StepMoment, Transition
 from ol_bridge.dagster.run_info import RunInfo, StepInfo
-from ol_bridge.dagster.step_parts import split_artifacts
 from ol_bridge.dagster.text import MAX_SQL_CHARS, MAX_STACK_TRACE_CHARS, clean_text
 from ol_bridge.dagster.translator import DEFAULT_NAMESPACE, OpenLineageTranslator
 from ol_bridge.facets import DagsterJobFacet, DagsterRunFacet
@@ -65,18 +63,6 @@ def step_run_id(dagster_run_id: str, step_key: str, attempt: int) -> str:
     return str(uuid.uuid5(STEP_RUN_NAMESPACE, f"{dagster_run_id}/{step_key}/{attempt}"))
 
 
-def asset_run_id(dagster_run_id: str, step_key: str, attempt: int, asset_key: AssetKey) -> str:
-    """Stable OpenLineage run id of one asset of a multi-asset step's attempt."""
-    name = f"{dagster_run_id}/{step_key}/{attempt}/asset/{asset_key.to_user_string()}"
-    return str(uuid.uuid5(STEP_RUN_NAMESPACE, name))
-
-
-def checks_run_id(dagster_run_id: str, step_key: str, attempt: int, asset_key: AssetKey) -> str:
-    """Stable OpenLineage run id of an asset's checks evaluated in a step's attempt."""
-    name = f"{dagster_run_id}/{step_key}/{attempt}/checks/{asset_key.to_user_string()}"
-    return str(uuid.uuid5(STEP_RUN_NAMESPACE, name))
-
-
 def event_time(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, tz=timezone.utc).isoformat()
 
@@ -84,16 +70,16 @@ def event_time(timestamp: float) -> str:
 def job_run_event(run: RunInfo, moment: RunMoment, translator: OpenLineageTranslator) -> RunEvent:
     """The parent event: the Dagster run as a whole."""
     run_facets: dict[str, Any] = {
-        "processing_engine": _processing_engine(),
-        "dagster_run": _dagster_run_facet(run, translator),
+        "processing_engine": processing_engine_facet(),
+        "dagster_run": dagster_run_facet(run, translator),
     }
-    nominal = _nominal_time(run)
+    nominal = nominal_time_facet(run)
     if nominal is not None:
         run_facets["nominalTime"] = nominal
     if moment.error is not None:
         run_facets["errorMessage"] = _error_facet(moment.error)
     job_facets: dict[str, Any] = {
-        "jobType": _job_type("JOB"),
+        "jobType": job_type_facet("JOB"),
         "dagster_job": DagsterJobFacet(
             jobName=run.job_name,
             codeLocation=run.code_location,
@@ -121,43 +107,6 @@ def job_run_event(run: RunInfo, moment: RunMoment, translator: OpenLineageTransl
     )
 
 
-def step_run_events(
-    run: RunInfo,
-    moment: StepMoment,
-    translator: OpenLineageTranslator,
-    catalog: AssetCatalog,
-) -> list[RunEvent]:
-    """Every event of a step's moment: on an attempt's end, one per asset of a multi-asset
-    step and one per asset whose checks it evaluated (outside a check step), then the
-    step's own event, last, so it is handed off only once the others are."""
-    step = run.step(moment.step_key)
-    if moment.transition is Transition.START:
-        return [step_run_event(run, moment, translator, catalog)]
-    parts = split_artifacts(step, moment.artifacts)
-    events = [
-        asset_run_event(run, step, moment, key, artifacts, translator, catalog)
-        for key, artifacts in parts.assets.items()
-    ]
-    events += [
-        checks_run_event(run, step, moment, key, evaluations, translator, catalog)
-        for key, evaluations in parts.checks.items()
-    ]
-    # Each asset's job carries its own upstreams, from its definition; without the
-    # definitions (another code location's run) the step keeps what its plan reads.
-    defined = all(catalog.describe(key) is not None for key in step.output_assets)
-    events.append(
-        step_run_event(
-            run,
-            moment,
-            translator,
-            catalog,
-            artifacts=parts.step,
-            plan_inputs=not (step.multi_asset and defined),
-        )
-    )
-    return events
-
-
 def step_run_event(
     run: RunInfo,
     moment: StepMoment,
@@ -177,10 +126,10 @@ def step_run_event(
     outputs: list[OutputDataset] = []
     run_facets: dict[str, Any] = {
         "parent": _parent_facet(run, translator),
-        "processing_engine": _processing_engine(),
-        "dagster_run": _dagster_run_facet(run, translator, step.step_key, moment.attempt),
+        "processing_engine": processing_engine_facet(),
+        "dagster_run": dagster_run_facet(run, translator, step.step_key, moment.attempt),
     }
-    job_facets: dict[str, Any] = {"jobType": _job_type(_step_job_type(step))}
+    job_facets: dict[str, Any] = {"jobType": job_type_facet(_step_job_type(step))}
     if moment.transition is not Transition.START:
         own = moment.artifacts if artifacts is None else artifacts
         lineage = step_lineage(run, step, own, translator, catalog, plan_inputs=plan_inputs)
@@ -189,10 +138,10 @@ def step_run_event(
         run_facets.update(lineage.run_facets)
         materialized = _materialized_keys(own)
         if "sql" not in job_facets and len(materialized) == 1:
-            sql = _dbt_sql_facet(run, materialized[0], own, catalog)
+            sql = dbt_sql_facet(run, materialized[0], own, catalog)
             if sql is not None:
                 job_facets["sql"] = sql
-    nominal = _nominal_time(run)
+    nominal = nominal_time_facet(run)
     if nominal is not None:
         run_facets["nominalTime"] = nominal
     if moment.error is not None:
@@ -235,115 +184,6 @@ def step_run_event(
     )
 
 
-def asset_run_event(
-    run: RunInfo,
-    step: StepInfo,
-    moment: StepMoment,
-    asset_key: AssetKey,
-    artifacts: Sequence[DagsterEvent],
-    translator: OpenLineageTranslator,
-    catalog: AssetCatalog,
-) -> RunEvent:
-    """One asset a multi-asset step materialized, as a job of its own under the step's job:
-    its own upstream assets as inputs, itself (schema, statistics) as output, its
-    description, owners, code reference and SQL (a dbt model's compiled SQL)."""
-    lineage = asset_lineage(run, step, asset_key, artifacts, translator, catalog)
-    run_facets: dict[str, Any] = {
-        "parent": _step_parent_facet(run, step, moment.attempt, translator),
-        "processing_engine": _processing_engine(),
-        "dagster_run": _dagster_run_facet(run, translator, step.step_key, moment.attempt),
-        **lineage.run_facets,
-    }
-    nominal = _nominal_time(run)
-    if nominal is not None:
-        run_facets["nominalTime"] = nominal
-    job_facets: dict[str, Any] = {"jobType": _job_type("ASSET"), **lineage.job_facets}
-    if "sql" not in job_facets:
-        sql = _dbt_sql_facet(run, asset_key, artifacts, catalog)
-        if sql is not None:
-            job_facets["sql"] = sql
-    job_facets["dagster_job"] = DagsterJobFacet(
-        jobName=run.job_name,
-        codeLocation=run.code_location,
-        repositoryName=run.repository_name,
-        opName=step.op_name,
-        assetKeys=[asset_key.to_user_string()],
-        jobUrl=translator.get_job_url(run),
-    )
-    job_facets.update(_asset_job_facets([asset_key], catalog))
-    return RunEvent(
-        eventType=RunState.COMPLETE,
-        eventTime=event_time(moment.timestamp),
-        run=Run(
-            runId=asset_run_id(run.run_id, step.step_key, moment.attempt, asset_key),
-            facets=run_facets,
-        ),
-        job=Job(
-            namespace=translator.get_job_namespace(run),
-            name=translator.get_asset_job_name(run, step, asset_key),
-            facets=job_facets,
-        ),
-        inputs=list(lineage.inputs),
-        outputs=list(lineage.outputs),
-        producer=PRODUCER,
-    )
-
-
-def checks_run_event(
-    run: RunInfo,
-    step: StepInfo,
-    moment: StepMoment,
-    asset_key: AssetKey,
-    evaluations: Sequence[Any],
-    translator: OpenLineageTranslator,
-    catalog: AssetCatalog,
-) -> RunEvent:
-    """The checks of one asset that a step evaluated without being a check step (its
-    ``check_specs``, dbt tests under ``dbt build``): the asset as input, carrying one
-    ``dataQualityAssertions`` entry per check. COMPLETE: the checks ran; each assertion
-    says whether it passed."""
-    lineage = checks_lineage(run, step, evaluations, translator, catalog)
-    run_facets: dict[str, Any] = {
-        "parent": _step_parent_facet(run, step, moment.attempt, translator),
-        "processing_engine": _processing_engine(),
-        "dagster_run": _dagster_run_facet(run, translator, step.step_key, moment.attempt),
-        **lineage.run_facets,
-    }
-    nominal = _nominal_time(run)
-    if nominal is not None:
-        run_facets["nominalTime"] = nominal
-    job_facets: dict[str, Any] = {
-        "jobType": _job_type("TASK"),
-        **lineage.job_facets,
-        "dagster_job": DagsterJobFacet(
-            jobName=run.job_name,
-            codeLocation=run.code_location,
-            repositoryName=run.repository_name,
-            opName=step.op_name,
-            jobUrl=translator.get_job_url(run),
-        ),
-        "documentation": documentation_job.DocumentationJobFacet(
-            description=clean_text(f"Checks of {asset_key.to_user_string()}"),
-            producer=PRODUCER,
-        ),
-    }
-    return RunEvent(
-        eventType=RunState.COMPLETE,
-        eventTime=event_time(moment.timestamp),
-        run=Run(
-            runId=checks_run_id(run.run_id, step.step_key, moment.attempt, asset_key),
-            facets=run_facets,
-        ),
-        job=Job(
-            namespace=translator.get_job_namespace(run),
-            name=translator.get_checks_job_name(run, step, asset_key),
-            facets=job_facets,
-        ),
-        inputs=list(lineage.inputs),
-        producer=PRODUCER,
-    )
-
-
 def fallback_event(
     run: RunInfo,
     moment: RunMoment | StepMoment,
@@ -381,7 +221,7 @@ def fallback_event(
         eventType=_STATE[moment.transition],
         eventTime=event_time(moment.timestamp),
         run=Run(runId=run_id, facets=run_facets),
-        job=Job(namespace=namespace, name=job_name, facets={"jobType": _job_type("JOB")}),
+        job=Job(namespace=namespace, name=job_name, facets={"jobType": job_type_facet("JOB")}),
         producer=PRODUCER,
     )
 
@@ -399,13 +239,13 @@ def _step_job_type(step: StepInfo) -> str:
     return "ASSET" if step.is_asset_step else "TASK"
 
 
-def _job_type(job_type: str) -> job_type_job.JobTypeJobFacet:
+def job_type_facet(job_type: str) -> job_type_job.JobTypeJobFacet:
     return job_type_job.JobTypeJobFacet(
         processingType="BATCH", integration=INTEGRATION, jobType=job_type, producer=PRODUCER
     )
 
 
-def _processing_engine() -> processing_engine_run.ProcessingEngineRunFacet:
+def processing_engine_facet() -> processing_engine_run.ProcessingEngineRunFacet:
     return processing_engine_run.ProcessingEngineRunFacet(
         version=dagster.__version__,
         name="dagster",
@@ -432,24 +272,7 @@ def _parent_facet_for(namespace: str, name: str, run_id: str) -> parent_run.Pare
     )
 
 
-def _step_parent_facet(
-    run: RunInfo, step: StepInfo, attempt: int, translator: OpenLineageTranslator
-) -> parent_run.ParentRunFacet:
-    """A job inside a step: its parent is the step's attempt, its root the Dagster run."""
-    namespace = translator.get_job_namespace(run)
-    root_name = translator.get_job_name(run)
-    return parent_run.ParentRunFacet(
-        job=parent_run.Job(namespace=namespace, name=translator.get_step_job_name(run, step)),
-        run=parent_run.Run(runId=step_run_id(run.run_id, step.step_key, attempt)),
-        root=parent_run.Root(
-            job=parent_run.RootJob(namespace=namespace, name=root_name),
-            run=parent_run.RootRun(runId=run.run_id),
-        ),
-        producer=PRODUCER,
-    )
-
-
-def _dagster_run_facet(
+def dagster_run_facet(
     run: RunInfo,
     translator: OpenLineageTranslator,
     step_key: str | None = None,
@@ -475,7 +298,7 @@ def _dagster_run_facet(
     )
 
 
-def _nominal_time(run: RunInfo) -> nominal_time_run.NominalTimeRunFacet | None:
+def nominal_time_facet(run: RunInfo) -> nominal_time_run.NominalTimeRunFacet | None:
     """When the run was meant to run: its schedule tick, or its time-window partition."""
     scheduled = run.tags.get(_SCHEDULED_TIME_TAG)
     start = _as_utc_iso(scheduled) if scheduled else None
@@ -521,10 +344,10 @@ def _error_facet(error: ErrorInfo) -> error_message_run.ErrorMessageRunFacet:
 
 
 def _owners(step: StepInfo, catalog: AssetCatalog) -> list[str]:
-    return _asset_owners(step.output_assets, catalog)
+    return asset_owners(step.output_assets, catalog)
 
 
-def _asset_owners(keys: Sequence[AssetKey], catalog: AssetCatalog) -> list[str]:
+def asset_owners(keys: Sequence[AssetKey], catalog: AssetCatalog) -> list[str]:
     owners: list[str] = []
     for key in keys:
         description = catalog.describe(key)
@@ -538,10 +361,10 @@ def _asset_owners(keys: Sequence[AssetKey], catalog: AssetCatalog) -> list[str]:
 def _source_code(
     step: StepInfo, catalog: AssetCatalog
 ) -> source_code_location_job.SourceCodeLocationJobFacet | None:
-    return _asset_source_code(step.output_assets, catalog)
+    return asset_source_code(step.output_assets, catalog)
 
 
-def _asset_source_code(
+def asset_source_code(
     keys: Sequence[AssetKey], catalog: AssetCatalog
 ) -> source_code_location_job.SourceCodeLocationJobFacet | None:
     """Where the asset is defined (``with_source_code_references`` /
@@ -566,25 +389,6 @@ def _tags_facet(tags: Mapping[str, str]) -> tags_job.TagsJobFacet | None:
     return tags_job.TagsJobFacet(tags=fields, producer=PRODUCER) if fields else None
 
 
-def _asset_job_facets(keys: Sequence[AssetKey], catalog: AssetCatalog) -> dict[str, Any]:
-    """``documentation``, ``ownership``, ``sourceCodeLocation`` of an asset's own job."""
-    facets: dict[str, Any] = {}
-    description = catalog.describe(keys[0]) if len(keys) == 1 else None
-    if description is not None and description.description:
-        facets["documentation"] = documentation_job.DocumentationJobFacet(
-            description=clean_text(description.description), producer=PRODUCER
-        )
-    owners = _asset_owners(keys, catalog)
-    if owners:
-        facets["ownership"] = ownership_job.OwnershipJobFacet(
-            owners=[ownership_job.Owner(name=owner) for owner in owners], producer=PRODUCER
-        )
-    source = _asset_source_code(keys, catalog)
-    if source is not None:
-        facets["sourceCodeLocation"] = source
-    return facets
-
-
 def _materialized_keys(artifacts: Sequence[DagsterEvent]) -> list[AssetKey]:
     keys: list[AssetKey] = []
     for event in artifacts:
@@ -595,7 +399,7 @@ def _materialized_keys(artifacts: Sequence[DagsterEvent]) -> list[AssetKey]:
     return keys
 
 
-def _dbt_sql_facet(
+def dbt_sql_facet(
     run: RunInfo, key: AssetKey, artifacts: Sequence[DagsterEvent], catalog: AssetCatalog
 ) -> sql_job.SQLJobFacet | None:
     """The compiled SQL of the dbt model behind ``key``, as this run ran it (``dbt.py``)."""

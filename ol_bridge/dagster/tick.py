@@ -18,10 +18,11 @@ from openlineage.client.event_v2 import RunEvent
 from ol_bridge.dagster import reader
 from ol_bridge.dagster.catalog import AssetCatalog
 from ol_bridge.dagster.cursor import RunProgress, SensorCursor
-from ol_bridge.dagster.events import fallback_event, job_run_event, step_run_events
+from ol_bridge.dagster.events import fallback_event, job_run_event
 from ol_bridge.dagster.moments import RunMoment, StepMoment
 from ol_bridge.dagster.processor import process_records
 from ol_bridge.dagster.run_info import RunInfo, load_run_info
+from ol_bridge.dagster.step_jobs import step_run_events
 from ol_bridge.dagster.translator import OpenLineageTranslator
 
 log = logging.getLogger(__name__)

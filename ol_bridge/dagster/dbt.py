@@ -187,6 +187,15 @@ def _invocation_results(node: DbtNode, run_id: str, invocation_id: str) -> _RunR
             if results is not None and results.invocation_id is not None:
                 _remember(results.invocation_id, results)
     if invocation_id not in _INVOCATIONS:
+        # Once per invocation: the run ran where this code location cannot see its disk.
+        log.info(
+            "The results of dbt invocation %s (Dagster run %s) are not under %s; compiled "
+            "SQL comes from the project's manifest or target/compiled when they have it "
+            "(prepare the project with `dbt compile` to ship it).",
+            invocation_id,
+            run_id,
+            ", ".join(str(d) for d in _target_dirs(node)) or "a known dbt project",
+        )
         _remember(invocation_id, None)
     return _INVOCATIONS[invocation_id]
 

@@ -125,6 +125,10 @@ class DagsterRunFacet(RunFacet):
     """Attempt number of the step, counted from 1."""
     runUrl: str | None = attr.field(default=None, validator=_optional_url)  # noqa: N815
     """Link to the run in the Dagster UI."""
+    parentRunId: str | None = attr.field(default=None, validator=_optional_str)  # noqa: N815
+    """Dagster run this run re-executes (from failure, selected steps, a run retry)."""
+    rootRunId: str | None = attr.field(default=None, validator=_optional_str)  # noqa: N815
+    """First Dagster run of the re-execution chain this run belongs to."""
 
     def __attrs_post_init__(self) -> None:
         _stamp_producer(self)

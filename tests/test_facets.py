@@ -44,6 +44,8 @@ FULL_RUN = DagsterRunFacet(
     stepKey="iris_summary",
     attempt=2,
     runUrl=f"http://localhost:3000/runs/{RUN_ID}",
+    parentRunId="1c8c5d2f-8d2a-4c9f-8b5f-6a8d3e7b0f21",
+    rootRunId="2d9d6e3a-9e3b-4dab-9c6a-7b9e4f8c1a32",
 )
 FULL_JOB = DagsterJobFacet(
     jobName="iris_job",
@@ -144,6 +146,8 @@ def test_full_run_facet_wire_form() -> None:
         "stepKey": "iris_summary",
         "attempt": 2,
         "runUrl": f"http://localhost:3000/runs/{RUN_ID}",
+        "parentRunId": "1c8c5d2f-8d2a-4c9f-8b5f-6a8d3e7b0f21",
+        "rootRunId": "2d9d6e3a-9e3b-4dab-9c6a-7b9e4f8c1a32",
     }
 
 

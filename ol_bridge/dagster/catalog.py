@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import attrs
-from dagster import AssetKey, DagsterEventType, DagsterInstance, RepositoryDefinition
+from dagster import AssetCheckKey, AssetKey, DagsterEventType, DagsterInstance, RepositoryDefinition
 
 from ol_bridge.errors import DagsterReadError
 
@@ -127,6 +127,17 @@ class AssetCatalog:
                         found[key] = dict(getattr(data, "metadata", {}) or {})
             self._handled_outputs[run_id] = found
         return self._handled_outputs[run_id].get((step_key, output_name or "result"), {})
+
+    # -- issue 11: a check's definition, for its assertion's description --------------
+    def check_description(self, asset_key: AssetKey, check_name: str) -> str | None:
+        """The description of the check as defined (``AssetCheckSpec``, ``@asset_check``)."""
+        if self._graph is None:
+            return None
+        key = AssetCheckKey(asset_key, check_name)
+        if key not in self._graph.asset_check_keys:
+            return None
+        description: str | None = self._graph.get_check_spec(key).description
+        return description
 
     def describe(self, key: AssetKey) -> AssetDescription | None:
         if key not in self._cache:

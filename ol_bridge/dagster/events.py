@@ -2,7 +2,8 @@
 
 A Dagster run is the parent job (run id = the Dagster run id); each step attempt is a child
 job whose run id is derived from (run id, step key, attempt), so replaying history yields
-the same ids and backends overwrite instead of duplicating.
+the same ids and backends overwrite instead of duplicating. Jobs inside a step (each asset
+of a multi-asset step, checks) are built in ``step_jobs.py`` with the facets made here.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from __future__ import annotations
 import logging
 import traceback
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
 import dagster
+from dagster import AssetKey, DagsterEvent, DagsterEventType
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
 from openlineage.client.facet_v2 import (
     documentation_job,
@@ -26,17 +28,19 @@ from openlineage.client.facet_v2 import (
     parent_run,
     processing_engine_run,
     source_code_location_job,
+    sql_job,
     tags_job,
 )
 
 from ol_bridge import PRODUCER, __version__
+from ol_bridge.dagster import dbt
 from ol_bridge.dagster import metadata as md
 from ol_bridge.dagster.catalog import AssetCatalog
 from ol_bridge.dagster.lineage import step_lineage
 from ol_bridge.dagster.moments import ErrorInfo, RunMoment, StepMoment, Transition
 from ol_bridge.dagster.nominal_time import nominal_start_time
 from ol_bridge.dagster.run_info import RunInfo, StepInfo
-from ol_bridge.dagster.text import MAX_STACK_TRACE_CHARS, clean_text
+from ol_bridge.dagster.text import MAX_SQL_CHARS, MAX_STACK_TRACE_CHARS, clean_text
 from ol_bridge.dagster.translator import DEFAULT_NAMESPACE, OpenLineageTranslator
 from ol_bridge.facets import DagsterJobFacet, DagsterRunFacet
 
@@ -65,16 +69,16 @@ def event_time(timestamp: float) -> str:
 def job_run_event(run: RunInfo, moment: RunMoment, translator: OpenLineageTranslator) -> RunEvent:
     """The parent event: the Dagster run as a whole."""
     run_facets: dict[str, Any] = {
-        "processing_engine": _processing_engine(),
-        "dagster_run": _dagster_run_facet(run, translator),
+        "processing_engine": processing_engine_facet(),
+        "dagster_run": dagster_run_facet(run, translator),
     }
-    nominal = _nominal_time(run)
+    nominal = nominal_time_facet(run)
     if nominal is not None:
         run_facets["nominalTime"] = nominal
     if moment.error is not None:
         run_facets["errorMessage"] = _error_facet(moment.error)
     job_facets: dict[str, Any] = {
-        "jobType": _job_type("JOB"),
+        "jobType": job_type_facet("JOB"),
         "dagster_job": DagsterJobFacet(
             jobName=run.job_name,
             codeLocation=run.code_location,
@@ -107,23 +111,36 @@ def step_run_event(
     moment: StepMoment,
     translator: OpenLineageTranslator,
     catalog: AssetCatalog,
+    *,
+    artifacts: Sequence[DagsterEvent] | None = None,
+    plan_inputs: bool = True,
 ) -> RunEvent:
-    """A child event: one attempt of one step, with its datasets on its end."""
+    """A child event: one attempt of one step, with its datasets on its end.
+
+    ``artifacts``: what this event describes (default: all of the moment's);
+    ``plan_inputs=False`` leaves out the upstream assets of the step's plan.
+    """
     step = run.step(moment.step_key)
     inputs: list[InputDataset] = []
     outputs: list[OutputDataset] = []
     run_facets: dict[str, Any] = {
         "parent": _parent_facet(run, translator),
-        "processing_engine": _processing_engine(),
-        "dagster_run": _dagster_run_facet(run, translator, step.step_key, moment.attempt),
+        "processing_engine": processing_engine_facet(),
+        "dagster_run": dagster_run_facet(run, translator, step.step_key, moment.attempt),
     }
-    job_facets: dict[str, Any] = {"jobType": _job_type(_step_job_type(step))}
+    job_facets: dict[str, Any] = {"jobType": job_type_facet(_step_job_type(step))}
     if moment.transition is not Transition.START:
-        lineage = step_lineage(run, step, moment.artifacts, translator, catalog)
+        own = moment.artifacts if artifacts is None else artifacts
+        lineage = step_lineage(run, step, own, translator, catalog, plan_inputs=plan_inputs)
         inputs, outputs = list(lineage.inputs), list(lineage.outputs)
         job_facets.update(lineage.job_facets)
         run_facets.update(lineage.run_facets)
-    nominal = _nominal_time(run)
+        materialized = _materialized_keys(own)
+        if "sql" not in job_facets and len(materialized) == 1:
+            sql = dbt_sql_facet(run, materialized[0], own, catalog)
+            if sql is not None:
+                job_facets["sql"] = sql
+    nominal = nominal_time_facet(run)
     if nominal is not None:
         run_facets["nominalTime"] = nominal
     if moment.error is not None:
@@ -203,7 +220,7 @@ def fallback_event(
         eventType=_STATE[moment.transition],
         eventTime=event_time(moment.timestamp),
         run=Run(runId=run_id, facets=run_facets),
-        job=Job(namespace=namespace, name=job_name, facets={"jobType": _job_type("JOB")}),
+        job=Job(namespace=namespace, name=job_name, facets={"jobType": job_type_facet("JOB")}),
         producer=PRODUCER,
     )
 
@@ -221,13 +238,13 @@ def _step_job_type(step: StepInfo) -> str:
     return "ASSET" if step.is_asset_step else "TASK"
 
 
-def _job_type(job_type: str) -> job_type_job.JobTypeJobFacet:
+def job_type_facet(job_type: str) -> job_type_job.JobTypeJobFacet:
     return job_type_job.JobTypeJobFacet(
         processingType="BATCH", integration=INTEGRATION, jobType=job_type, producer=PRODUCER
     )
 
 
-def _processing_engine() -> processing_engine_run.ProcessingEngineRunFacet:
+def processing_engine_facet() -> processing_engine_run.ProcessingEngineRunFacet:
     return processing_engine_run.ProcessingEngineRunFacet(
         version=dagster.__version__,
         name="dagster",
@@ -254,7 +271,7 @@ def _parent_facet_for(namespace: str, name: str, run_id: str) -> parent_run.Pare
     )
 
 
-def _dagster_run_facet(
+def dagster_run_facet(
     run: RunInfo,
     translator: OpenLineageTranslator,
     step_key: str | None = None,
@@ -275,10 +292,12 @@ def _dagster_run_facet(
         stepKey=step_key,
         attempt=attempt,
         runUrl=translator.get_run_url(run),
+        parentRunId=run.parent_run_id,
+        rootRunId=run.root_run_id,
     )
 
 
-def _nominal_time(run: RunInfo) -> nominal_time_run.NominalTimeRunFacet | None:
+def nominal_time_facet(run: RunInfo) -> nominal_time_run.NominalTimeRunFacet | None:
     """When the run was meant to run: its schedule tick, or its time partition."""
     start = nominal_start_time(run.tags)  # issue 12: the daemon's tags, multi-partitions
     if start is None:
@@ -298,8 +317,12 @@ def _error_facet(error: ErrorInfo) -> error_message_run.ErrorMessageRunFacet:
 
 
 def _owners(step: StepInfo, catalog: AssetCatalog) -> list[str]:
+    return asset_owners(step.output_assets, catalog)
+
+
+def asset_owners(keys: Sequence[AssetKey], catalog: AssetCatalog) -> list[str]:
     owners: list[str] = []
-    for key in step.output_assets:
+    for key in keys:
         description = catalog.describe(key)
         for owner in description.owners if description else ():
             name = owner if ":" in owner else f"user:{owner}"
@@ -311,9 +334,15 @@ def _owners(step: StepInfo, catalog: AssetCatalog) -> list[str]:
 def _source_code(
     step: StepInfo, catalog: AssetCatalog
 ) -> source_code_location_job.SourceCodeLocationJobFacet | None:
-    """Where the step's asset is defined (``with_source_code_references`` /
+    return asset_source_code(step.output_assets, catalog)
+
+
+def asset_source_code(
+    keys: Sequence[AssetKey], catalog: AssetCatalog
+) -> source_code_location_job.SourceCodeLocationJobFacet | None:
+    """Where the asset is defined (``with_source_code_references`` /
     ``link_code_references_to_git``)."""
-    for key in step.output_assets:
+    for key in keys:
         description = catalog.describe(key)
         reference = md.code_reference(description.metadata) if description else None
         if reference is not None:
@@ -331,3 +360,35 @@ def _tags_facet(tags: Mapping[str, str]) -> tags_job.TagsJobFacet | None:
         if not key.startswith("dagster/")
     ]
     return tags_job.TagsJobFacet(tags=fields, producer=PRODUCER) if fields else None
+
+
+def _materialized_keys(artifacts: Sequence[DagsterEvent]) -> list[AssetKey]:
+    keys: list[AssetKey] = []
+    for event in artifacts:
+        if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+            key = event.event_specific_data.materialization.asset_key  # type: ignore[union-attr]
+            if key not in keys:
+                keys.append(key)
+    return keys
+
+
+def dbt_sql_facet(
+    run: RunInfo, key: AssetKey, artifacts: Sequence[DagsterEvent], catalog: AssetCatalog
+) -> sql_job.SQLJobFacet | None:
+    """The compiled SQL of the dbt model behind ``key``, as this run ran it (``dbt.py``)."""
+    description = catalog.describe(key)
+    node = dbt.dbt_node(description.metadata) if description is not None else None
+    if node is None:
+        return None
+    invocation: str | None = None
+    for event in artifacts:
+        if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+            materialization = event.event_specific_data.materialization  # type: ignore[union-attr]
+            if materialization.asset_key == key:
+                invocation = dbt.run_invocation_id(dict(materialization.metadata))
+    sql = dbt.compiled_sql(node, run.run_id, invocation)
+    if sql is None:
+        return None
+    return sql_job.SQLJobFacet(
+        query=clean_text(sql, MAX_SQL_CHARS), dialect=node.adapter, producer=PRODUCER
+    )

@@ -27,6 +27,7 @@ from openlineage.client.facet_v2 import (
 from ol_bridge import PRODUCER
 from ol_bridge.dagster import metadata as md
 from ol_bridge.dagster.catalog import AssetCatalog, AssetDescription
+from ol_bridge.dagster.checks import assertion_of
 from ol_bridge.dagster.dataset_facets import (
     column_lineage_facet,
     compact,
@@ -75,11 +76,50 @@ def step_lineage(
     artifacts: Sequence[DagsterEvent],
     translator: OpenLineageTranslator,
     catalog: AssetCatalog,
+    *,
+    plan_inputs: bool = True,
 ) -> StepLineage:
-    """The lineage of one attempt of one step."""
-    builder = _StepLineageBuilder(run, step, translator, catalog)
+    """The lineage of one attempt of one step.
+
+    ``plan_inputs=False`` leaves out the assets the step's plan reads (issue 11: a
+    multi-asset step's assets each carry their own upstreams in a job of their own).
+    """
+    builder = _StepLineageBuilder(run, step, translator, catalog, plan_inputs=plan_inputs)
     builder.collect(artifacts)
     return translator.get_step_lineage(run, step, builder.result())
+
+
+# -- issue 11: one asset of a multi-asset step; checks evaluated outside check steps ----
+def asset_lineage(
+    run: RunInfo,
+    step: StepInfo,
+    asset_key: AssetKey,
+    artifacts: Sequence[DagsterEvent],
+    translator: OpenLineageTranslator,
+    catalog: AssetCatalog,
+) -> StepLineage:
+    """The lineage of one asset a multi-asset step materialized: its materialization (from
+    ``artifacts``, that asset's own) and its own upstream assets."""
+    builder = _StepLineageBuilder(run, step, translator, catalog, plan_inputs=False)
+    builder.collect(artifacts)
+    return translator.get_asset_lineage(run, step, asset_key, builder.result())
+
+
+def checks_lineage(
+    run: RunInfo,
+    step: StepInfo,
+    evaluations: Sequence[Any],
+    translator: OpenLineageTranslator,
+    catalog: AssetCatalog,
+) -> StepLineage:
+    """The checked assets of ``evaluations`` as inputs carrying their assertions."""
+    builder = _StepLineageBuilder(run, step, translator, catalog, plan_inputs=False)
+    for evaluation in evaluations:
+        builder.add_check(evaluation)
+    return builder.result()
+
+
+# ----------------------------------------------------------------------------------------
 
 
 class _StepLineageBuilder:
@@ -89,11 +129,14 @@ class _StepLineageBuilder:
         step: StepInfo,
         translator: OpenLineageTranslator,
         catalog: AssetCatalog,
+        *,
+        plan_inputs: bool = True,
     ) -> None:
         self.run = run
         self.step = step
         self.translator = translator
         self.catalog = catalog
+        self.plan_inputs = plan_inputs
         self.found = _Collector()
 
     # -- naming -------------------------------------------------------------------------
@@ -228,13 +271,7 @@ class _StepLineageBuilder:
     def add_check(self, evaluation: Any) -> None:
         dataset = self.dataset_of(evaluation.asset_key)
         draft = self.found.input(dataset)
-        assertion = data_quality_assertions_dataset.Assertion(
-            assertion=evaluation.check_name,
-            success=bool(evaluation.passed),
-            severity=str(evaluation.severity.value).lower() if evaluation.severity else None,
-            name=evaluation.check_name,
-            description=clean_text(evaluation.description) if evaluation.description else None,
-        )
+        assertion = assertion_of(evaluation, self.run.run_id, self.catalog, self.step.output_assets)
         existing = draft.input_facets.get("dataQualityAssertions")
         assertions = [*existing.assertions, assertion] if existing else [assertion]
         draft.input_facets["dataQualityAssertions"] = (
@@ -276,12 +313,14 @@ class _StepLineageBuilder:
             self.add_path_dataset(upstream, output=False)
 
     def add_upstream_assets(self, materialized: Iterable[AssetKey]) -> None:
-        upstream: list[AssetKey] = list(self.step.input_assets)
+        upstream: list[AssetKey] = list(self.step.input_assets) if self.plan_inputs else []
         for key in materialized:
             upstream.extend(self.describe(key).parent_keys)
-        if self.step.checked_asset is not None:
+        if self.step.checked_asset is not None and self.plan_inputs:
             upstream.append(self.step.checked_asset)
         produced = set(materialized)
+        if self.plan_inputs:  # the step as a whole: none of its outputs is its own input
+            produced.update(self.step.output_assets)
         for key in upstream:
             if key not in produced:
                 self.add_asset_input(key)

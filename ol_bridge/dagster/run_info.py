@@ -21,6 +21,10 @@ PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
 BACKFILL_TAG = "dagster/backfill"
 SCHEDULE_TAG = "dagster/schedule_name"
 SENSOR_TAG = "dagster/sensor_name"
+#: a re-execution's parent and root runs, as tags (the UI's re-executions, run retries);
+#: ``execute_job(reexecution_options=...)`` records them on the run itself instead
+PARENT_RUN_TAG = "dagster/parent_run_id"
+ROOT_RUN_TAG = "dagster/root_run_id"
 
 _DYNAMIC_SUFFIX = re.compile(r"\[[^\]]*\]")
 
@@ -43,10 +47,21 @@ class StepInfo:
     checked_asset: AssetKey | None = None
     input_metadata: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     output_metadata: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
+    #: its op can materialize several assets (``@multi_asset``, ``@dbt_assets``), even when a
+    #: subset run selects one: each asset it materializes gets a job of its own
+    multi_asset: bool = False
+    #: an op inside a graph-backed asset that materializes no asset itself: what it hands
+    #: to the next op is the asset's internal plumbing, not a dataset
+    inside_graph_asset: bool = False
 
     @property
     def is_asset_step(self) -> bool:
         return bool(self.output_assets)
+
+    @property
+    def is_check_step(self) -> bool:
+        """Evaluates asset checks and materializes nothing (``@asset_check``)."""
+        return self.checked_asset is not None and not self.output_assets
 
 
 @attrs.frozen
@@ -61,6 +76,10 @@ class RunInfo:
     job_description: str | None = None
     job_tags: Mapping[str, str] = attrs.field(factory=dict)
     steps: Mapping[str, StepInfo] = attrs.field(factory=dict)
+    #: the run this one re-executes (from failure, selected steps, a run retry)
+    parent_run_id: str | None = None
+    #: the first run of the re-execution chain this run belongs to
+    root_run_id: str | None = None
 
     @property
     def partition_key(self) -> str | None:
@@ -114,6 +133,8 @@ def load_run_info(instance: DagsterInstance, run: DagsterRun) -> RunInfo:
         job_description=structure.description,
         job_tags=structure.tags,
         steps=structure.steps,
+        parent_run_id=run.parent_run_id or run.tags.get(PARENT_RUN_TAG),
+        root_run_id=run.root_run_id or run.tags.get(ROOT_RUN_TAG),
     )
 
 
@@ -193,6 +214,12 @@ def _steps_from_plan(plan: Any, structure: _JobStructure) -> dict[str, StepInfo]
             for output in step.outputs
             if output.properties is not None and output.properties.asset_key is not None
         }
+    # Top-level nodes that materialize assets: a graph-backed asset's ops share its node.
+    asset_nodes = {
+        step.node_handle_id.split(".")[0]
+        for step in plan.steps
+        if outputs_by_step.get(node_handle_of(step.key))
+    }
     steps: dict[str, StepInfo] = {}
     for step in plan.steps:
         handle = node_handle_of(step.key)
@@ -205,21 +232,20 @@ def _steps_from_plan(plan: Any, structure: _JobStructure) -> dict[str, StepInfo]
                 )
                 if key is not None and key not in input_assets:
                     input_assets.append(key)
-        checked = next(
-            (
-                o.properties.asset_check_key.asset_key
-                for o in step.outputs
-                if o.properties is not None and o.properties.asset_check_key is not None
-            ),
-            None,
-        )
+        check_outputs = [
+            o
+            for o in step.outputs
+            if o.properties is not None and o.properties.asset_check_key is not None
+        ]
+        checked = check_outputs[0].properties.asset_check_key.asset_key if check_outputs else None
+        output_assets = tuple(outputs_by_step.get(handle, {}).values())
         steps[handle] = StepInfo(
             step_key=handle,
             node_handle=step.node_handle_id,
             op_name=op_def.name if op_def is not None else step.node_handle_id.split(".")[-1],
             description=op_def.description if op_def is not None else None,
             tags=dict(op_def.tags) if op_def is not None else {},
-            output_assets=tuple(outputs_by_step.get(handle, {}).values()),
+            output_assets=output_assets,
             input_assets=tuple(input_assets),
             checked_asset=checked,
             input_metadata=(
@@ -228,5 +254,29 @@ def _steps_from_plan(plan: Any, structure: _JobStructure) -> dict[str, StepInfo]
             output_metadata=(
                 {o.name: dict(o.metadata) for o in op_def.output_def_snaps} if op_def else {}
             ),
+            multi_asset=_materializes_several(output_assets, len(check_outputs), op_def),
+            inside_graph_asset=(
+                not output_assets
+                and not check_outputs
+                and "." in step.node_handle_id
+                and step.node_handle_id.split(".")[0] in asset_nodes
+            ),
         )
     return steps
+
+
+def _materializes_several(
+    output_assets: Sequence[AssetKey], check_outputs: int, op_def: Any | None
+) -> bool:
+    """Whether the step's op is a multi-asset op.
+
+    A subset run's plan drops the asset keys of unselected outputs, so the op definition's
+    outputs are counted too: those that are not this run's check outputs are asset outputs
+    (or checks not selected in this run, which only ever over-counts a one-asset op whose
+    own checks were left out of the selection).
+    """
+    if len(output_assets) > 1:
+        return True
+    if not output_assets or op_def is None:
+        return False
+    return len(op_def.output_def_snaps) - check_outputs > 1

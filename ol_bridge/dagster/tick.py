@@ -18,10 +18,11 @@ from openlineage.client.event_v2 import RunEvent
 from ol_bridge.dagster import reader
 from ol_bridge.dagster.catalog import AssetCatalog
 from ol_bridge.dagster.cursor import RunProgress, SensorCursor
-from ol_bridge.dagster.events import fallback_event, job_run_event, step_run_event
+from ol_bridge.dagster.events import fallback_event, job_run_event
 from ol_bridge.dagster.moments import RunMoment, StepMoment
 from ol_bridge.dagster.processor import process_records
 from ol_bridge.dagster.run_info import RunInfo, load_run_info
+from ol_bridge.dagster.step_jobs import step_run_events
 from ol_bridge.dagster.translator import OpenLineageTranslator
 from ol_bridge.errors import DagsterReadError
 
@@ -181,22 +182,27 @@ def walk_run(
             lambda step, after, until: reader.step_artifacts(instance, run_id, step, after, until),
         )
         for moment, progress_after in processed.moments:
+            # A step's end may carry jobs of its own assets and checks before the step's
+            # event; the cursor moves once all are handed off (a retry resends the same ids).
             try:
-                event = build_event(info, moment, translator, catalog)
-            except DagsterReadError as error:  # not the event's fault: read again next tick
+                events = build_events(info, moment, translator, catalog)
+            except DagsterReadError as error:  # not the events' fault: read again next tick
                 failure = _read_failure(info, error)
                 return RunWalk(progress, emitted, finished=False, has_more=True, failure=failure)
-            try:
-                emit(event)
-            except Exception as error:  # any transport's failure: keep it, retry later
-                failure = DeliveryFailure(
-                    run_id=run_id,
-                    job_name=event.job.name,
-                    event_type=str(event.eventType.value if event.eventType else ""),
-                    error=f"{type(error).__name__}: {error}",
-                )
-                return RunWalk(progress, emitted, finished=False, has_more=True, failure=failure)
-            emitted += 1
+            for event in events:
+                try:
+                    emit(event)
+                except Exception as error:  # any transport's failure: keep it, retry later
+                    failure = DeliveryFailure(
+                        run_id=run_id,
+                        job_name=event.job.name,
+                        event_type=str(event.eventType.value if event.eventType else ""),
+                        error=f"{type(error).__name__}: {error}",
+                    )
+                    return RunWalk(
+                        progress, emitted, finished=False, has_more=True, failure=failure
+                    )
+                emitted += 1
             progress = progress_after
         progress = processed.progress
         if processed.finished:
@@ -226,22 +232,22 @@ def _read_failure(info: RunInfo, error: DagsterReadError) -> DeliveryFailure:
     )
 
 
-def build_event(
+def build_events(
     info: RunInfo,
     moment: RunMoment | StepMoment,
     translator: OpenLineageTranslator,
     catalog: AssetCatalog,
-) -> RunEvent:
-    """The moment's event; if building it fails, a minimal event that says why.
+) -> list[RunEvent]:
+    """The moment's events; if building them fails, one minimal event that says why.
 
     Building runs user code (translator overrides) over user data (metadata of any shape),
     so one odd value must not stop this run's lineage, nor every later run's, forever.
     """
     try:
         if isinstance(moment, RunMoment):
-            return job_run_event(info, moment, translator)
-        return step_run_event(info, moment, translator, catalog)
-    except DagsterReadError:  # the storage, not the event: the walk stops and retries
+            return [job_run_event(info, moment, translator)]
+        return step_run_events(info, moment, translator, catalog)
+    except DagsterReadError:  # the storage, not the events: the walk stops and retries
         raise
     except Exception as error:  # not a skip: a degraded event goes out and the log says why
         log.exception(
@@ -251,4 +257,4 @@ def build_event(
             info.run_id,
             getattr(moment, "step_key", info.job_name),
         )
-        return fallback_event(info, moment, translator, error)
+        return [fallback_event(info, moment, translator, error)]

@@ -90,6 +90,28 @@ class OpenLineageTranslator:
         so every mapped copy of an op is one task with one run per copy)."""
         return f"{self.get_job_name(run)}.{step.node_handle}"
 
+    # -- issue 11: jobs inside a step ----------------------------------------------------
+    def get_asset_job_name(self, run: RunInfo, step: StepInfo, asset_key: AssetKey) -> str:
+        """A job per asset of a multi-asset step (``@multi_asset``, ``@dbt_assets``), under
+        the step's job: ``<step job>.<asset key as a Python identifier>``, like Dagster names
+        the step of a one-asset op."""
+        return f"{self.get_step_job_name(run, step)}.{asset_key.to_python_identifier()}"
+
+    def get_checks_job_name(self, run: RunInfo, step: StepInfo, asset_key: AssetKey) -> str:
+        """The job of an asset's checks evaluated in a step that is not a check step (checks
+        with ``check_specs``, dbt tests under ``dbt build``): ``<asset's job>.checks``, i.e.
+        ``<step job>.checks`` when the step materializes that one asset."""
+        if not step.multi_asset and tuple(step.output_assets) == (asset_key,):
+            return f"{self.get_step_job_name(run, step)}.checks"
+        return f"{self.get_asset_job_name(run, step, asset_key)}.checks"
+
+    def get_asset_lineage(
+        self, run: RunInfo, step: StepInfo, asset_key: AssetKey, lineage: StepLineage
+    ) -> StepLineage:
+        """Last word on the lineage of one asset of a multi-asset step (see
+        ``get_step_lineage`` for the step's own)."""
+        return lineage
+
     # -- datasets ---------------------------------------------------------------------
     def get_asset_dataset(self, asset_key: AssetKey, metadata: Mapping[str, Any]) -> DatasetId:
         """Dataset for an asset.

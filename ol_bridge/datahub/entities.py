@@ -65,6 +65,9 @@ class DagsterRef:
     op_name: str | None
     step_key: str | None
     dagster_run_id: str | None
+    #: issue 11: a job inside a step (an asset of a multi-asset step, a step's checks): its
+    #: name below the step's job; None for the job and step events themselves
+    inner_job: str | None = None
 
 
 def dagster_ref(job_facets: Mapping[str, Any], run_facets: Mapping[str, Any]) -> DagsterRef | None:
@@ -83,6 +86,19 @@ def dagster_ref(job_facets: Mapping[str, Any], run_facets: Mapping[str, Any]) ->
         step_key=step_key,
         dagster_run_id=text(run.get("dagsterRunId")),
     )
+
+
+def _inner_job(data: Mapping[str, Any], run_facets: Mapping[str, Any]) -> str | None:
+    """issue 11: a child of a step's run (``parent`` = the step's attempt, not the Dagster
+    run): the part of its job name below the step's job, e.g. ``stg_orders.checks``."""
+    parent = mapping(run_facets.get("parent"))
+    parent_run = text(mapping(parent.get("run")).get("runId"))
+    dagster_run = text(mapping(run_facets.get("dagster_run")).get("dagsterRunId"))
+    parent_job = text(mapping(parent.get("job")).get("name"))
+    name = text(mapping(data.get("job")).get("name"))
+    if parent_run is None or parent_run == dagster_run or not parent_job or not name:
+        return None
+    return name[len(parent_job) + 1 :] if name.startswith(f"{parent_job}.") else None
 
 
 def _step_instance(
@@ -117,6 +133,14 @@ def plugin_entities(ref: DagsterRef, naming: PluginNaming, *, with_run: bool) ->
         return Entities(flow, ref.job_name, job, name, instance, run_id, None)
     instance, instance_id = _step_instance(ref, run_id, ref.op_name, naming)
     parent = plugin_dpi_urn(run_id, naming, code_location=location)
+    if ref.inner_job is not None:
+        # The plugin has one DataJob per op, so the step's assets and checks add their
+        # edges to it; each keeps a run instance of its own under the step's, which it
+        # must not overwrite (the step's result, its inputs and outputs).
+        inner_id = f"{instance_id}/{ref.inner_job}"
+        key = DataProcessInstanceKey(cluster=naming.env, orchestrator=ORCHESTRATOR, id=inner_id)
+        inner = DataProcessInstanceUrn(key.guid())
+        return Entities(flow, ref.job_name, job, name, inner, inner_id, instance)
     return Entities(flow, ref.job_name, job, name, instance, instance_id, parent)
 
 
@@ -131,6 +155,8 @@ def event_entities(
     """The entities of one event (``data`` already checked to have a job namespace/name)."""
     if config.urn_scheme == PLUGIN_SCHEME:
         ref = dagster_ref(job_facets, run_facets)
+        if ref is not None:
+            ref = attrs.evolve(ref, inner_job=_inner_job(data, run_facets))
         # A run event needs the Dagster run id (``dagster_run``) to name its instance.
         if ref is not None and (ref.dagster_run_id is not None or not with_run):
             return plugin_entities(ref, config.plugin_naming, with_run=with_run)

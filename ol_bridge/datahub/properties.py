@@ -23,6 +23,8 @@ _DAGSTER_RUN_KEYS = (
     "dagsterRunId", "jobName", "codeLocation", "repositoryName", "partitionKey",
     "partitionRangeStart", "partitionRangeEnd", "backfillId", "scheduleName", "sensorName",
     "stepKey", "attempt",
+    # issue 11: a re-execution's original run and the first run of its chain
+    "parentRunId", "rootRunId",
 )  # fmt: skip
 
 

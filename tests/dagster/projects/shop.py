@@ -1,0 +1,88 @@
+"""The shop dbt project as Dagster definitions: a Python asset writes the source table
+raw.orders, dagster-dbt builds the dbt project (`dbt build`: seeds, models and tests).
+
+No `from __future__ import annotations`: Dagster reads the `context` annotation at runtime.
+"""
+
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from dagster import AssetExecutionContext
+from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+
+SOURCE_DIR = Path(__file__).parent / "shop_dbt"
+#: dbt as installed next to this Python (the venv need not be on PATH)
+DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+#: the dbt profile reads the DuckDB file from this variable
+DUCKDB_PATH_VARIABLE = "SHOP_DUCKDB_PATH"
+
+
+def copy_project(to: Path) -> Path:
+    """A fresh copy of the dbt project (dbt writes target/ and logs/ next to it)."""
+    project_dir = to / "shop_dbt"
+    shutil.copytree(SOURCE_DIR, project_dir)
+    return project_dir
+
+
+def database_name(duckdb_path: Path) -> str:
+    """DuckDB names the database after its file."""
+    return duckdb_path.stem
+
+
+def load_external_tables(duckdb_path: Path) -> None:
+    """raw.fx_rates: a dbt source that no Dagster asset writes."""
+    with duckdb.connect(str(duckdb_path)) as connection:
+        connection.execute("create schema if not exists raw")
+        connection.execute(
+            "create or replace table raw.fx_rates as "
+            "select * from (values ('EUR', 1.0), ('USD', 0.9)) as t(currency, rate)"
+        )
+
+
+def build_definitions(
+    project_dir: Path, duckdb_path: Path, sensors: list[dg.SensorDefinition]
+) -> dg.Definitions:
+    project = DbtProject(project_dir=project_dir, profiles_dir=project_dir)
+    table = f"{database_name(duckdb_path)}.raw.orders"
+
+    @dg.asset(
+        key=["raw", "orders"],
+        description="Orders exported from the shop.",
+        metadata={"dagster/table_name": table, "dagster/storage_kind": "duckdb"},
+    )
+    def raw_orders() -> dg.MaterializeResult:
+        with duckdb.connect(str(duckdb_path)) as connection:
+            connection.execute("create schema if not exists raw")
+            connection.execute(
+                "create or replace table raw.orders as select * from (values "
+                "(100, 1, 1250, 'EUR'), (101, 1, 800, 'USD'), (102, 2, 4300, 'EUR'), "
+                "(103, 3, 999, 'EUR')) as t(id, customer_id, amount_cents, currency)"
+            )
+        return dg.MaterializeResult(metadata={"dagster/row_count": 4})
+
+    @dbt_assets(manifest=project.manifest_path, project=project)
+    def shop_models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[object]:
+        yield from (
+            dbt.cli(["build"], context=context).stream().fetch_row_counts().fetch_column_metadata()
+        )
+
+    return dg.Definitions(
+        assets=[raw_orders, shop_models],
+        jobs=[dg.define_asset_job("shop_job", selection=dg.AssetSelection.all())],
+        resources={"dbt": DbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE)},
+        sensors=sensors,
+    )
+
+
+def prepare(project_dir: Path, duckdb_path: Path) -> None:
+    """Point the profile at ``duckdb_path`` and parse the project (target/manifest.json)."""
+    os.environ[DUCKDB_PATH_VARIABLE] = str(duckdb_path)
+    load_external_tables(duckdb_path)
+    DbtCliResource(
+        project_dir=str(project_dir), profiles_dir=str(project_dir), dbt_executable=DBT_EXECUTABLE
+    ).cli(["parse", "--quiet"], target_path=Path("target")).wait()

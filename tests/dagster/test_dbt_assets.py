@@ -1,0 +1,236 @@
+"""A real dbt project (tests/dagster/projects/shop_dbt) built by dagster-dbt with dbt-duckdb
+under ``dbt build``, emitted by the real sensor, and converted into DataHub Lite.
+
+One build, shared by every test of the module: two seeds, a source written by a Dagster
+asset (raw.orders), a source no Dagster asset writes (raw.fx_rates), staging views and mart
+tables chained with ref(), and unique / not_null tests (one failing with severity warn, one
+passing with severity warn, two on sources).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+import dagster as dg
+import pytest
+from openlineage.client import OpenLineageClient
+
+from ol_bridge.dagster import OpenLineageTranslator, build_openlineage_sensor
+from ol_bridge.dagster.events import step_run_id
+from ol_bridge.dagster.step_jobs import asset_run_id, checks_run_id
+from ol_bridge.datahub.sinks.lite import open_lite
+from ol_bridge.datahub.transport import DatahubConfig, DatahubTransport
+from ol_bridge.naming import NamingConfig
+from tests.dagster.conftest import RecordingTransport
+from tests.dagster.datahub_edges import converter_edges, endpoint_edges, reachable
+from tests.dagster.helpers import tick_until_idle
+from tests.dagster.projects import shop
+
+NAMESPACE = "duckdb:///data/shop.duckdb"
+NAMING = NamingConfig.from_dict({"connections": {"duckdb": NAMESPACE}})
+STEP = "shop_job.shop_models"
+MODELS = ["stg_customers", "stg_orders", "stg_payments", "customer_orders", "customer_value"]
+SEEDS = ["raw_customers", "raw_payments"]
+
+
+@attrs.frozen
+class ShopRun:
+    events: list[dict[str, Any]]
+    run_id: str
+    lite_path: Path
+    project_dir: Path
+
+
+@pytest.fixture(scope="module")
+def shop_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShopRun]:
+    root = tmp_path_factory.mktemp("shop")
+    project_dir = shop.copy_project(root)
+    duckdb_path = root / "shop.duckdb"
+    recorder = RecordingTransport()
+    translator = OpenLineageTranslator(naming=NAMING)
+    sensor = build_openlineage_sensor(
+        client=OpenLineageClient(transport=recorder), translator=translator
+    )
+    (root / "dagster").mkdir()
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv(shop.DUCKDB_PATH_VARIABLE, str(duckdb_path))
+        shop.prepare(project_dir, duckdb_path)
+        definitions = shop.build_definitions(project_dir, duckdb_path, [sensor])
+        with dg.instance_for_test(temp_dir=str(root / "dagster")) as instance:
+            result = definitions.resolve_job_def("shop_job").execute_in_process(instance=instance)
+            assert result.success
+            tick_until_idle(sensor, instance, definitions)
+    lite_path = root / "lite.duckdb"
+    transport = DatahubTransport(
+        DatahubConfig.from_dict({"sink": "lite", "lite_path": str(lite_path)})
+    )
+    transport.emit_batch(recorder.events)
+    transport.close()
+    yield ShopRun(recorder.events, str(result.run_id), lite_path, project_dir)
+
+
+def table(name: str, schema: str = "main") -> str:
+    return f"shop.{schema}.{name}"
+
+
+def job_events(run: ShopRun, name: str) -> list[dict[str, Any]]:
+    return [e for e in run.events if e["job"]["name"] == name]
+
+
+def only(run: ShopRun, name: str) -> dict[str, Any]:
+    [event] = job_events(run, name)
+    return event
+
+
+def names(datasets: list[dict[str, Any]]) -> set[str]:
+    assert {d["namespace"] for d in datasets} <= {NAMESPACE}
+    return {d["name"] for d in datasets}
+
+
+def test_every_event_is_valid(shop_run: ShopRun, ol_validator: Any) -> None:
+    for event in shop_run.events:
+        ol_validator.validate(event)
+
+
+def test_each_model_and_seed_is_its_own_job_with_exactly_its_upstreams(shop_run: ShopRun) -> None:
+    expected = {
+        "raw_customers": set(),
+        "raw_payments": set(),
+        "stg_customers": {table("raw_customers")},
+        "stg_orders": {table("orders", "raw"), table("fx_rates", "raw")},
+        "stg_payments": {table("raw_payments")},
+        "customer_orders": {table("stg_customers"), table("stg_orders")},
+        "customer_value": {table("customer_orders"), table("stg_orders"), table("stg_payments")},
+    }
+    for node, inputs in expected.items():
+        event = only(shop_run, f"{STEP}.{node}")
+        assert event["eventType"] == "COMPLETE"
+        assert names(event["inputs"]) == inputs, node
+        assert names(event["outputs"]) == {table(node)}
+        assert event["job"]["facets"]["jobType"]["jobType"] == "ASSET"
+        assert event["job"]["facets"]["dagster_job"]["assetKeys"] == [node]
+        # a child of the step's attempt, rooted in the Dagster run
+        parent = event["run"]["facets"]["parent"]
+        assert parent["job"]["name"] == STEP
+        assert parent["run"]["runId"] == step_run_id(shop_run.run_id, "shop_models", 1)
+        assert parent["root"]["run"]["runId"] == shop_run.run_id
+        assert event["run"]["runId"] == asset_run_id(
+            shop_run.run_id, "shop_models", 1, dg.AssetKey(node)
+        )
+    # The step itself no longer claims every model nor the sources.
+    step_end = job_events(shop_run, STEP)[-1]
+    assert step_end["eventType"] == "COMPLETE"
+    assert step_end["inputs"] == [] and step_end["outputs"] == []
+    # The Python asset that writes the source table names it as dbt does.
+    [raw_orders] = job_events(shop_run, "shop_job.raw__orders")[-1]["outputs"]
+    assert raw_orders["name"] == table("orders", "raw")
+
+
+def test_models_keep_compiled_sql_descriptions_schema_and_row_counts(shop_run: ShopRun) -> None:
+    for model in MODELS:
+        event = only(shop_run, f"{STEP}.{model}")
+        sql = event["job"]["facets"]["sql"]
+        assert sql["dialect"] == "duckdb"
+        assert "{{" not in sql["query"] and 'from "shop".' in sql["query"], sql["query"]
+        [output] = event["outputs"]
+        assert [f["name"] for f in output["facets"]["schema"]["fields"]], model
+    orders = only(shop_run, f"{STEP}.customer_orders")
+    assert '"shop"."main"."stg_customers"' in orders["job"]["facets"]["sql"]["query"]
+    [output] = orders["outputs"]
+    assert output["outputFacets"]["outputStatistics"]["rowCount"] == 3
+    assert output["facets"]["documentation"]["description"].startswith("Orders per customer.")
+    assert orders["job"]["facets"]["documentation"]["description"].startswith("Orders per")
+    schema = [(f["name"], f["type"]) for f in output["facets"]["schema"]["fields"]]
+    assert [name for name, _ in schema] == ["customer_id", "name", "order_count", "total_eur"]
+    assert schema[0] == ("customer_id", "INTEGER")
+    lineage = output["facets"]["columnLineage"]["fields"]
+    assert lineage["name"]["inputFields"][0]["name"] == table("stg_customers")
+    # seeds run no SQL of theirs
+    for seed in SEEDS:
+        event = only(shop_run, f"{STEP}.{seed}")
+        assert "sql" not in event["job"]["facets"]
+        [output] = event["outputs"]
+        assert output["outputFacets"]["outputStatistics"]["rowCount"] in (3, 4)
+
+
+def test_every_dbt_test_is_an_assertion_with_its_result(shop_run: ShopRun) -> None:
+    found: dict[str, dict[str, Any]] = {}
+    checked_nodes = {
+        ("stg_customers",): table("stg_customers"),
+        ("stg_orders",): table("stg_orders"),
+        ("stg_payments",): table("stg_payments"),
+        ("customer_orders",): table("customer_orders"),
+        # dbt source tests, which dagster-dbt reports as observations of the source
+        ("raw", "orders"): table("orders", "raw"),
+        ("raw", "fx_rates"): table("fx_rates", "raw"),
+    }
+    for path, checked_table in checked_nodes.items():
+        key = dg.AssetKey(list(path))
+        event = only(shop_run, f"{STEP}.{key.to_python_identifier()}.checks")
+        assert event["eventType"] == "COMPLETE"
+        assert event["run"]["runId"] == checks_run_id(shop_run.run_id, "shop_models", 1, key)
+        assert event["run"]["facets"]["parent"]["run"]["runId"] == step_run_id(
+            shop_run.run_id, "shop_models", 1
+        )
+        [checked] = event["inputs"]
+        assert checked["name"] == checked_table
+        assert event.get("outputs", []) == []
+        for assertion in checked["inputFacets"]["dataQualityAssertions"]["assertions"]:
+            found[assertion["name"]] = assertion
+    assert {
+        name: (a["assertion"], a["column"], a["severity"], a["success"])
+        for name, a in found.items()
+    } == {
+        "unique_stg_customers_customer_id": ("unique", "customer_id", "error", True),
+        "not_null_stg_customers_customer_id": ("not_null", "customer_id", "error", True),
+        "not_null_stg_customers_email": ("not_null", "email", "warn", False),
+        "unique_stg_orders_order_id": ("unique", "order_id", "error", True),
+        "not_null_stg_orders_order_id": ("not_null", "order_id", "error", True),
+        # the configured severity, also when the test passed
+        "unique_stg_payments_payment_id": ("unique", "payment_id", "warn", True),
+        "unique_customer_orders_customer_id": ("unique", "customer_id", "error", True),
+        "not_null_customer_orders_customer_id": ("not_null", "customer_id", "error", True),
+        "source_not_null_raw_orders_id": ("not_null", "id", "error", True),
+        "source_unique_raw_fx_rates_currency": ("unique", "currency", "error", True),
+    }
+    # every test of the project, none twice
+    assert len(found) == sum(
+        len(e["inputs"][0]["inputFacets"]["dataQualityAssertions"]["assertions"])
+        for e in shop_run.events
+        if e["job"]["name"].endswith(".checks")
+    )
+    email = found["not_null_stg_customers_email"]
+    assert email["contentType"] == "sql" and "where email is null" in email["content"]
+
+
+def test_datahub_gets_seed_staging_mart_chains_on_both_paths(shop_run: ShopRun) -> None:
+    """DataHub's endpoint rules and our converter (into DataHub Lite) give the same dataset
+    -> job -> dataset edges, and with them the chain seed -> staging -> mart."""
+    by_endpoint = endpoint_edges(shop_run.events)
+    lite = open_lite(shop_run.lite_path, read_only=True)
+    try:
+        by_converter = converter_edges(lite)
+    finally:
+        lite.close()
+    assert by_converter == by_endpoint
+
+    def urn(name: str, schema: str = "main") -> str:
+        return f"urn:li:dataset:(urn:li:dataPlatform:duckdb,{table(name, schema)},PROD)"
+
+    downstream = reachable(by_converter, urn("raw_customers"))
+    assert {urn("stg_customers"), urn("customer_orders"), urn("customer_value")} <= downstream
+    assert urn("stg_orders") not in downstream
+    assert reachable(by_converter, urn("orders", "raw")) == {
+        urn("stg_orders"),
+        urn("customer_orders"),
+        urn("customer_value"),
+    }
+    # dataset -> dataset in one hop only where the model reads the table itself
+    direct = {(up, down) for up, _, down in by_converter}
+    assert (urn("raw_customers"), urn("stg_customers")) in direct
+    assert (urn("stg_customers"), urn("customer_orders")) in direct
+    assert (urn("raw_customers"), urn("customer_orders")) not in direct
+    assert (urn("orders", "raw"), urn("customer_orders")) not in direct

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ol_bridge import register_transports
 from ol_bridge.dagster.sensor import build_openlineage_sensor
 from ol_bridge.dagster.tick import TickLimits
 from ol_bridge.dagster.translator import OpenLineageTranslator, StepLineage
@@ -12,3 +13,6 @@ __all__ = [
     "TickLimits",
     "build_openlineage_sensor",
 ]
+
+# `type: datahub` in OpenLineage configurations resolves before any client is built here
+register_transports()

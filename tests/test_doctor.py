@@ -28,16 +28,14 @@ from click.testing import CliRunner
 from openlineage.client import OpenLineageClient
 
 from ol_bridge.cli import main
+from ol_bridge.dagster import build_openlineage_sensor
 from ol_bridge.doctor.client import config_file
 from ol_bridge.doctor.instance import check_instance, pending_events_location
 from ol_bridge.doctor.model import Check
 from ol_bridge.doctor.run import run_checks
 from ol_bridge.doctor.sensors import SensorState, Tick, check_sensors, sensor_states
-from tests.dagster import conftest as dagster_fixtures
+from tests.conftest import fresh_database, postgres_storage
 from tests.fakes.gms import running_gms
-
-#: the real PostgreSQL server (pgserver) of the Dagster tests
-postgres_url = dagster_fixtures.postgres_url
 
 DATAHUB = "openapi/openlineage/api/v1/lineage"
 BIN = Path(sys.executable).parent
@@ -460,9 +458,8 @@ def test_dagster_home_missing_and_with_runs(
         Check(
             "pending events",
             "PASS",
-            f"in the outbox file {dagster_home / 'ol-bridge' / 'outbox.sqlite'} (not created "
-            "yet), on the same disk as the instance's SqliteRunStorage: as durable as the "
-            "instance.",
+            f"in {dagster_home / 'ol-bridge' / 'outbox.sqlite'} (not created yet), next to the "
+            "SQLite instance: as durable as the instance.",
         ),
         Check(
             "sensor",
@@ -479,22 +476,61 @@ def test_dagster_home_missing_and_with_runs(
 
 
 @pytest.mark.postgres
-def test_outbox_on_local_disk_next_to_postgres_storage_is_a_warning(
+def test_pending_events_in_the_postgres_instance_database(
     tmp_path: Path, postgres_url: str
 ) -> None:
-    overrides = dagster_fixtures._postgres_overrides(postgres_url)
+    overrides = postgres_storage(fresh_database(postgres_url))
     with dg.instance_for_test(temp_dir=str(tmp_path), overrides=overrides) as instance:
         description, durable = pending_events_location(instance)
-        checks = by_name(check_instance(instance))
+    assert durable
+    assert description.startswith("in the Dagster instance's database (postgresql+psycopg2://")
+    assert description.endswith(
+        " (nothing handed off yet), the instance's PostgreSQL storage: as durable as the instance."
+    )
+    assert "***" in description  # the password is hidden
+
+
+def test_pending_events_on_local_disk_next_to_storage_elsewhere_is_a_warning() -> None:
+    # an in-memory run storage stands for any storage that is not a file on this disk
+    with dg.DagsterInstance.ephemeral() as instance:
+        description, durable = pending_events_location(instance)
+        pending = by_name(check_instance(instance))["pending events"]
+        outbox = Path(instance.root_directory) / "ol-bridge" / "outbox.sqlite"
     assert not durable
     assert description == (
-        f"in the outbox file {tmp_path / 'ol-bridge' / 'outbox.sqlite'} (not created yet), on "
-        "the local disk of the process that runs the sensor, while the instance's storage is "
-        "dagster_postgres.run_storage.run_storage.PostgresRunStorage: a redeploy that replaces "
-        "that disk loses the events waiting there, although the instance keeps its cursor."
+        f"in {outbox} (not created yet), on the local disk of the process that runs the "
+        "sensor, while the instance's storage is "
+        "dagster._core.storage.runs.in_memory.InMemoryRunStorage: a redeploy that replaces "
+        "that disk loses the events waiting there, although the instance keeps the sensor's "
+        "cursor."
     )
-    assert checks["pending events"].status == "WARN"
-    assert "DeliveryConfig(path=" in (checks["pending events"].fix or "")
+    assert pending.status == "WARN"
+    assert "DeliveryConfig(url=<a PostgreSQL URL>)" in (pending.fix or "")
+
+
+def test_pending_events_counted_after_a_real_tick_with_the_backend_down(
+    tmp_path: Path,
+) -> None:
+    @dg.op
+    def hello() -> None:
+        pass
+
+    @dg.job
+    def greet() -> None:
+        hello()
+
+    down = f"http://127.0.0.1:{closed_port()}"
+    client = OpenLineageClient(config={"transport": {"type": "http", "url": down}})
+    sensor = build_openlineage_sensor(client=client)
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        greet.execute_in_process(instance=instance)
+        sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
+        description, durable = pending_events_location(instance)
+    assert durable
+    assert description == (
+        f"in {tmp_path / 'ol-bridge' / 'outbox.sqlite'} (4 for {down}/api/v1/lineage "
+        "waiting), next to the SQLite instance: as durable as the instance."
+    )
 
 
 DEFS = """

@@ -8,8 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from ol_bridge.delivery import DeliveryConfig, Outbox
+from ol_bridge.delivery.database import OutboxDatabase, SqliteFile
+from ol_bridge.delivery.location import locate
+from ol_bridge.delivery.schema import current_version
 from ol_bridge.doctor.model import Check
-from ol_bridge.doctor.sensors import check_sensors, sensor_states
+from ol_bridge.doctor.sensors import check_instance_sensors
 
 NAME = "dagster instance"
 
@@ -77,13 +80,14 @@ def check_instance(instance: Any) -> list[Check]:
                 "pending events",
                 "WARN",
                 description,
-                "Put that directory on a volume that outlives the code location server, or "
-                "pass build_openlineage_sensor(delivery=DeliveryConfig(path=<such a path>)); "
-                "DeliveryConfig(outbox=False) keeps nothing locally (the cursor then waits "
-                "while a backend is down).",
+                "Keep the outbox where it outlives the code location server: "
+                "build_openlineage_sensor(delivery=DeliveryConfig(url=<a PostgreSQL URL>)) "
+                "or DeliveryConfig(path=<a file on a persistent volume>); "
+                "DeliveryConfig(outbox=False) keeps nothing (the cursor then waits while a "
+                "backend is down).",
             )
         )
-    checks.extend(check_sensors(sensor_states(instance)))
+    checks.extend(check_instance_sensors(instance))
     return checks
 
 
@@ -91,40 +95,40 @@ def pending_events_location(instance: Any) -> tuple[str, bool]:
     """Where the sensor keeps events not yet delivered, and whether they are as durable as
     the instance's own storage.
 
-    Today: the outbox file at ``DeliveryConfig().outbox_path(instance root)`` (the default;
-    a ``DeliveryConfig(path=...)`` in the code overrides it). It is on the local disk of
-    whatever runs the sensor, so it is as durable as the instance only when the instance
-    storage is itself local (SQLite, or an in-memory test instance). With PostgreSQL or
-    MySQL storage (Helm, Kubernetes, Dagster+), the code location server's disk is
-    replaced on every deploy while the storage persists: pending events would be lost.
+    The rule is the sensor's own, :func:`ol_bridge.delivery.location.locate`, for the
+    default ``DeliveryConfig()`` (a ``DeliveryConfig(path=...)`` or ``url=...`` in the
+    sensor's code overrides it): the instance's PostgreSQL database, else a SQLite file
+    next to the instance. That file is as durable as a SQLite instance, but not as an
+    instance whose storage lives elsewhere (MySQL, Dagster+): a redeploy that replaces the
+    code location server's disk loses what waits there.
     """
-    path = DeliveryConfig().outbox_path(instance.root_directory)
-    storage = type(instance.run_storage)
-    storage_name = f"{storage.__module__}.{storage.__name__}"
-    waiting = _waiting(path)
-    if _is_local(storage):
+    location = locate(DeliveryConfig(), instance)
+    waiting = _waiting(location.database)
+    if location.durable:
         return (
-            f"in the outbox file {path}{waiting}, on the same disk as the instance's "
-            f"{storage.__name__}: as durable as the instance.",
+            f"in {location.where}{waiting}, {location.reason}: as durable as the instance.",
             True,
         )
+    storage = type(instance.run_storage)
     return (
-        f"in the outbox file {path}{waiting}, on the local disk of the process that runs the "
-        f"sensor, while the instance's storage is {storage_name}: a redeploy that replaces "
-        "that disk loses the events waiting there, although the instance keeps its cursor.",
+        f"in {location.where}{waiting}, on the local disk of the process that runs the "
+        f"sensor, while the instance's storage is {storage.__module__}.{storage.__name__}: "
+        "a redeploy that replaces that disk loses the events waiting there, although the "
+        "instance keeps the sensor's cursor.",
         False,
     )
 
 
-def _is_local(storage: type) -> bool:
-    text = f"{storage.__module__}.{storage.__name__}".lower()
-    return "sqlite" in text or "in_memory" in text or "inmemory" in text
-
-
-def _waiting(path: Path) -> str:
-    if not path.is_file():
-        return " (not created yet)"
-    with Outbox(path) as outbox:
+def _waiting(database: OutboxDatabase) -> str:
+    """How many events wait, per destination; read-only (no outbox is created)."""
+    if isinstance(database, SqliteFile):
+        if not database.path.is_file():
+            return " (not created yet)"
+    else:
+        with database.connect() as connection:
+            if current_version(connection) is None:
+                return " (nothing handed off yet)"
+    with Outbox(database) as outbox:
         stats = [s for s in outbox.stats() if s.queued]
     if not stats:
         return " (nothing waiting)"

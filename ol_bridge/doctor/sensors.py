@@ -87,6 +87,20 @@ def last_tick(instance: Any, state: Any) -> Tick | None:
     return Tick(float(tick.timestamp), tick.status.value, message)
 
 
+def check_instance_sensors(instance: Any) -> list[Check]:
+    if instance.schedule_storage is None:
+        return [
+            Check(
+                "sensor",
+                "WARN",
+                "This instance keeps no sensor state (it has no schedule storage): no sensor "
+                "can run on it.",
+                "Point DAGSTER_HOME at the instance the daemon uses.",
+            )
+        ]
+    return check_sensors(sensor_states(instance))
+
+
 def check_sensors(states: Sequence[SensorState], now: float | None = None) -> list[Check]:
     now = time.time() if now is None else now
     ours = [state for state in states if state.is_ol_bridge]

@@ -26,4 +26,23 @@ def register_transports() -> None:
     )
 
 
-__all__ = ["PRODUCER", "__version__", "register_transports"]
+#: names of the package that are imported on first use (``import ol_bridge`` stays light)
+_LAZY = {"OpenLineageSensorComponent": "ol_bridge.dagster.component"}
+
+
+def __getattr__(name: str) -> object:
+    # ``ol_bridge.OpenLineageSensorComponent`` is the component type dg knows us by (the
+    # ``dagster_dg_cli.registry_modules`` entry point is this package); it imports Dagster.
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'ol_bridge' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # dg lists a registry module's components with dir() + getattr()
+    return sorted([*globals(), *_LAZY])
+
+
+__all__ = ["PRODUCER", "OpenLineageSensorComponent", "__version__", "register_transports"]

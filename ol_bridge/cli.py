@@ -1,8 +1,11 @@
 """The ``ol-bridge`` command line.
 
-Each subcommand lives in its own module under ``ol_bridge.commands`` and is imported
-only when it runs, so ``ol-bridge --help`` stays fast and a missing optional extra
-breaks only the command that needs it.
+Each subcommand lives in its own module under ``ol_bridge.commands``, imported only when
+it is listed or run. Those modules import only click and ol-bridge's small modules at the
+top; Dagster, OpenLineage and acryl-datahub are imported inside the command that needs
+them. So ``ol-bridge --help`` and ``ol-bridge <command> --help`` stay fast, and a missing
+optional extra breaks only the command that needs it (``tests/test_cli.py`` checks the
+imports).
 """
 
 from __future__ import annotations

@@ -36,7 +36,8 @@ Every option of ol-bridge's public configuration objects, its default, and the e
 variables that set it. Where the OpenLineage client is configured (transport, URL, API key),
 the standard OpenLineage variables apply: `OPENLINEAGE_CONFIG`, `openlineage.yml`,
 `OPENLINEAGE__TRANSPORT__*`, `OPENLINEAGE_URL` + `OPENLINEAGE_ENDPOINT` +
-`OPENLINEAGE_API_KEY`, `OPENLINEAGE_DISABLED`; `ol-bridge doctor` shows which one wins.
+`OPENLINEAGE_API_KEY`, `OPENLINEAGE_DISABLED`; `ol-bridge doctor` shows what the real
+client uses and which settings it ignores.
 """
 
 

@@ -13,25 +13,20 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from dagster import DagsterInstance, Definitions
-from openlineage.client import OpenLineageClient
 
-from ol_bridge.backfill import (
-    BackfillResult,
-    BackfillState,
-    RunOutcome,
-    RunSelection,
-    load_state,
-    run_backfill,
-    save_state,
-    select_runs,
-)
-from ol_bridge.dagster.catalog import AssetCatalog
-from ol_bridge.dagster.translator import OpenLineageTranslator
 from ol_bridge.errors import ConfigError
+
+# Heavy imports (dagster, openlineage, acryl-datahub) are made where they are used, so
+# `ol-bridge <command> --help` stays fast (tests/test_cli.py checks it).
+if TYPE_CHECKING:
+    from openlineage.client import OpenLineageClient
+
+    from ol_bridge.backfill import BackfillResult, RunOutcome
+    from ol_bridge.dagster.catalog import AssetCatalog
+    from ol_bridge.dagster.translator import OpenLineageTranslator
 
 #: exit status after SIGINT/SIGTERM, the shell convention for "interrupted"
 EXIT_INTERRUPTED = 130
@@ -106,6 +101,17 @@ def backfill(
     Interrupt it at any time (Ctrl-C or SIGTERM): it stops before the next event, records
     where it was, and the next invocation continues there.
     """
+    from dagster import DagsterInstance
+
+    from ol_bridge.backfill import (
+        BackfillState,
+        RunSelection,
+        load_state,
+        run_backfill,
+        save_state,
+        select_runs,
+    )
+
     if dagster_home is None:
         raise click.UsageError("Set DAGSTER_HOME or pass --dagster-home.")
     if not dagster_home.is_dir():
@@ -174,6 +180,8 @@ def _report(result: BackfillResult, state_path: Path, *, interrupted: bool) -> N
 
 
 def _client(events_file: Path | None) -> OpenLineageClient:
+    from openlineage.client import OpenLineageClient
+
     if events_file is None:
         # The standard OpenLineage configuration, exactly as the sensor reads it.
         return OpenLineageClient()
@@ -201,6 +209,8 @@ def load_object(reference: str) -> Any:
 
 
 def _translator(reference: str | None) -> OpenLineageTranslator:
+    from ol_bridge.dagster.translator import OpenLineageTranslator
+
     if reference is None:
         return OpenLineageTranslator()
     found = load_object(reference)
@@ -215,6 +225,10 @@ def _translator(reference: str | None) -> OpenLineageTranslator:
 
 
 def _catalog(reference: str | None) -> AssetCatalog:
+    from dagster import Definitions
+
+    from ol_bridge.dagster.catalog import AssetCatalog
+
     if reference is None:
         return AssetCatalog()
     found = load_object(reference)

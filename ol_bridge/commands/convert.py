@@ -11,15 +11,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ol_bridge.datahub.coalesce import coalesce
-from ol_bridge.datahub.converter import convert_event
-from ol_bridge.datahub.sinks.base import Mcp
-from ol_bridge.datahub.sinks.file import dumps_metadata_file
-from ol_bridge.datahub.transport import DatahubConfig, batched, open_sink
 from ol_bridge.errors import (
     ConfigError,
     ConversionError,
@@ -28,6 +23,12 @@ from ol_bridge.errors import (
     EventValidationError,
 )
 from ol_bridge.event_files import SourcedEvent, parse_events
+
+# Heavy imports (dagster, openlineage, acryl-datahub) are made where they are used, so
+# `ol-bridge <command> --help` stays fast (tests/test_cli.py checks it).
+if TYPE_CHECKING:
+    from ol_bridge.datahub.sinks.base import Mcp
+    from ol_bridge.datahub.transport import DatahubConfig
 
 
 def _read_sources(paths: Sequence[str]) -> Iterator[SourcedEvent]:
@@ -44,6 +45,8 @@ def _read_sources(paths: Sequence[str]) -> Iterator[SourcedEvent]:
 
 def convert_sourced(events: Sequence[SourcedEvent], config: DatahubConfig) -> list[Mcp]:
     """Convert every event, naming the event at fault if one cannot be converted."""
+    from ol_bridge.datahub.converter import convert_event
+
     converter_config = config.converter_config()
     mcps: list[Mcp] = []
     for sourced in events:
@@ -88,6 +91,9 @@ def convert(
 ) -> None:
     """Convert OpenLineage events (JSON object, JSON array or JSON Lines; - for stdin)
     into DataHub metadata change proposals."""
+    from ol_bridge.datahub.coalesce import coalesce
+    from ol_bridge.datahub.transport import DatahubConfig, batched, open_sink
+
     if sink == "file" and output is None:
         raise click.UsageError("--sink file needs --output FILE (the metadata file to write).")
     try:
@@ -117,6 +123,8 @@ def convert(
 
 
 def _print(mcps: Sequence[Mcp], output: str | None) -> None:
+    from ol_bridge.datahub.sinks.file import dumps_metadata_file
+
     text = dumps_metadata_file(mcps)
     if output is None:
         click.echo(text, nl=False)

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from openlineage.client import OpenLineageClient
 
-from ol_bridge.demo import lite_report
-from ol_bridge.demo.report import render, summarize
-from ol_bridge.demo.runner import read_events, run_demo
+# Heavy imports (dagster, openlineage, acryl-datahub) are made where they are used, so
+# `ol-bridge <command> --help` stays fast (tests/test_cli.py checks it).
+if TYPE_CHECKING:
+    from openlineage.client import OpenLineageClient
 
 
 def demo_client(events_file: Path, lite_path: Path) -> OpenLineageClient:
     """The embedded default, configured the OpenLineage way: a composite transport writing
     an events file and converting into DataHub Lite with ol-bridge's ``datahub`` transport."""
+    from openlineage.client import OpenLineageClient
+
     return OpenLineageClient(
         config={
             "transport": {
@@ -52,6 +55,10 @@ def write_datahubenv(path: Path, lite_path: Path) -> None:
 )
 def demo(workdir: Path) -> None:
     """Run example Dagster jobs and show the lineage ol-bridge emits for them."""
+    from ol_bridge.demo import lite_report
+    from ol_bridge.demo.report import render, summarize
+    from ol_bridge.demo.runner import read_events, run_demo
+
     click.echo(f"Running the example jobs on a temporary Dagster instance in {workdir} ...")
     lite_path = workdir / "datahub-lite.duckdb"
     lite_path.unlink(missing_ok=True)

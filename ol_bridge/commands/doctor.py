@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ol_bridge.doctor import DEFAULT_TIMEOUT_SECONDS, render, run_checks
+from ol_bridge.doctor.model import DEFAULT_TIMEOUT_SECONDS
 
 
 @click.command()
@@ -18,11 +18,17 @@ from ol_bridge.doctor import DEFAULT_TIMEOUT_SECONDS, render, run_checks
     help="Seconds to wait for each backend.",
 )
 def doctor(timeout: float) -> None:
-    """Check the OpenLineage configuration, the backends it points at, and DAGSTER_HOME.
+    """Check the OpenLineage client the sensor would build here, each of its destinations
+    (for real), and the Dagster instance in DAGSTER_HOME: where pending events live and
+    whether an ol-bridge sensor is running.
 
-    Exits with 1 when a check FAILs.
+    Run it with the environment, working directory and home of the code location server
+    (where the sensor runs). Exits with 1 when a check FAILs.
     """
+    from ol_bridge.doctor.model import failed, render
+    from ol_bridge.doctor.run import run_checks
+
     checks = run_checks(timeout=timeout)
     click.echo(render(checks))
-    if any(check.status == "FAIL" for check in checks):
+    if failed(checks):
         sys.exit(1)

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ol_bridge.errors import OlBridgeError
 from ol_bridge.event_files import read_events_file
-from ol_bridge.lineage_graph import (
-    LineageGraph,
-    graph_from_events,
-    graph_from_lite,
-    render_png,
-    render_svg,
-    to_dot,
-    to_mermaid,
-)
+
+# Heavy imports (dagster, openlineage, acryl-datahub) are made where they are used, so
+# `ol-bridge <command> --help` stays fast (tests/test_cli.py checks it).
+if TYPE_CHECKING:
+    from ol_bridge.lineage_graph import LineageGraph
 
 #: output file suffix -> format
 SUFFIXES = {
@@ -33,6 +30,8 @@ LITE_SUFFIXES = (".duckdb", ".db")
 
 
 def load_graph(source: Path, kind: str) -> LineageGraph:
+    from ol_bridge.lineage_graph import graph_from_events, graph_from_lite
+
     if kind == "auto":
         kind = "lite" if source.suffix in LITE_SUFFIXES else "events"
     if kind == "lite":
@@ -68,6 +67,8 @@ def load_graph(source: Path, kind: str) -> LineageGraph:
 )
 def lineage(source: Path, output: Path | None, fmt: str | None, kind: str, renderer: str) -> None:
     """Draw the lineage graph of SOURCE: datasets and jobs, failed runs in red."""
+    from ol_bridge.lineage_graph import render_png, render_svg, to_dot, to_mermaid
+
     if fmt is None:
         fmt = SUFFIXES.get(output.suffix.lower(), "") if output is not None else "mermaid"
         if not fmt:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 import click
 
-from ol_bridge.delivery.config import default_outbox_path
-from ol_bridge.delivery.deliver import drain as drain_outbox
-from ol_bridge.delivery.destinations import split_destinations
-from ol_bridge.delivery.store import DestinationStats, Outbox
+# Heavy imports (dagster, openlineage, acryl-datahub) are made where they are used, so
+# `ol-bridge <command> --help` stays fast (tests/test_cli.py checks it).
+if TYPE_CHECKING:
+    from ol_bridge.delivery.store import DestinationStats, Outbox
 
 
 @click.group()
@@ -26,11 +27,16 @@ from ol_bridge.delivery.store import DestinationStats, Outbox
 @click.pass_context
 def outbox(ctx: click.Context, path: Path | None) -> None:
     """Events handed off by the sensor that wait for delivery, per destination."""
-    ctx.obj = path or default_outbox_path()
+    ctx.obj = path
 
 
 def _open(ctx: click.Context) -> Outbox:
-    path: Path = ctx.obj
+    from ol_bridge.delivery.config import default_outbox_path
+    from ol_bridge.delivery.store import Outbox
+
+    # resolved here, not in the group, so `outbox <command> --help` imports nothing heavy
+    path: Path = ctx.obj or default_outbox_path()
+    ctx.obj = path
     if not path.exists():
         raise click.ClickException(
             f"no outbox at {path}. Pass --path, or set DAGSTER_HOME to the Dagster home "
@@ -101,6 +107,9 @@ def drain(ctx: click.Context, seconds: float) -> None:
     configuration (OPENLINEAGE_CONFIG / openlineage.yml / OPENLINEAGE_URL...) that the
     sensor uses."""
     from openlineage.client import OpenLineageClient
+
+    from ol_bridge.delivery.deliver import drain as drain_outbox
+    from ol_bridge.delivery.destinations import split_destinations
 
     destinations = split_destinations(OpenLineageClient().transport)
     with _open(ctx) as box:

@@ -9,7 +9,8 @@ Use it like any openlineage-python transport, alone or inside ``composite``::
       lite_path: ./.ol-bridge/datahub-lite.duckdb
 
 or ``OPENLINEAGE__TRANSPORT__TYPE=datahub OPENLINEAGE__TRANSPORT__SINK=rest``. The short
-name ``datahub`` works once :func:`register` ran (importing ``ol_bridge`` does it);
+name ``datahub`` works once :func:`register` ran (importing ``ol_bridge.dagster``,
+``ol_bridge.delivery`` or this module does it);
 the dotted class path works without it, because openlineage-python imports any dotted
 ``type`` it does not know.
 """

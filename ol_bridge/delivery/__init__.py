@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ol_bridge import register_transports
 from ol_bridge.delivery.config import DeliveryConfig, default_outbox_path
 from ol_bridge.delivery.deliver import Backoff, DrainReport, drain
 from ol_bridge.delivery.destinations import Destination, split_destinations
@@ -21,3 +22,6 @@ __all__ = [
     "drain",
     "split_destinations",
 ]
+
+# `type: datahub` in OpenLineage configurations resolves before any client is built here
+register_transports()

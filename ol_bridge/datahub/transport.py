@@ -68,7 +68,8 @@ class DatahubConfig(Config):
       ``./.ol-bridge/datahub-lite.duckdb`` (relative to the working directory).
 
     Other keys: ``sink`` (``lite`` | ``rest`` | ``kafka`` | ``file``; default ``rest``
-    when a ``server`` is configured, here or in ``DATAHUB_GMS_URL``, else ``lite``), ``file_path`` (required by the ``file`` sink), ``kafka`` (``bootstrap``,
+    when a ``server`` is configured, here or in ``DATAHUB_GMS_URL``, else ``lite``),
+    ``file_path`` (required by the ``file`` sink), ``kafka`` (``bootstrap``,
     ``schema_registry_url``, ``topic``, ``producer_config``,
     ``schema_registry_config``), ``rest_endpoint`` (``restli`` batches through
     ``/aspects?action=ingestProposalBatch``, ``openapi`` through

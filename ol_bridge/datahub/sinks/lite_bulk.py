@@ -21,7 +21,7 @@ from typing import Any
 
 import attrs
 from datahub.emitter.aspect import ASPECT_MAP
-from datahub.emitter.serialization_helper import post_json_transform, pre_json_transform
+from datahub.emitter.serialization_helper import post_json_transform
 from datahub.lite.duckdb_lite import DuckDBLite
 from datahub.metadata.schema_classes import (
     ChartInfoClass,
@@ -35,6 +35,8 @@ from datahub.metadata.schema_classes import (
     TagPropertiesClass,
     _Aspect,
 )
+
+from ol_bridge.datahub.aspect_json import aspect_json
 
 #: Aspects Lite's indexing hooks look at; the others never make an edge.
 INDEXED_ASPECTS: frozenset[str] = frozenset(
@@ -52,9 +54,6 @@ INDEXED_ASPECTS: frozenset[str] = frozenset(
         TagPropertiesClass,
     )
 )
-#: Rows per multi-row statement (6 parameters each for aspects).
-_CHUNK = 400
-
 _Key = tuple[str, str]
 
 
@@ -103,15 +102,14 @@ class EdgeRecorder(DuckDBLite):
         self.ops.append(("remove", str(src), relnship))
 
 
-def _chunks(rows: Sequence[tuple[Any, ...]]) -> Iterable[Sequence[tuple[Any, ...]]]:
-    for start in range(0, len(rows), _CHUNK):
-        yield rows[start : start + _CHUNK]
+def _unnest(types: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> tuple[str, list[Any]]:
+    """A SELECT of ``rows`` passed column by column, one list parameter per column:
+    DuckDB binds a few lists far faster than a VALUES clause of thousands of parameters."""
+    select = ", ".join(f"UNNEST(?::{t}[]) AS c{i}" for i, t in enumerate(types))
+    return f"SELECT {select}", [list(column) for column in zip(*rows, strict=True)]
 
 
-def _values(rows: Sequence[tuple[Any, ...]]) -> tuple[str, list[Any]]:
-    width = len(rows[0])
-    placeholders = ",".join(["(" + ",".join("?" * width) + ")"] * len(rows))
-    return placeholders, [value for row in rows for value in row]
+_ASPECT_ROW = ("VARCHAR", "VARCHAR", "BIGINT", "VARCHAR", "VARCHAR", "BIGINT")
 
 
 def load_current(db: Any, keys: set[_Key]) -> dict[_Key, Current]:
@@ -151,10 +149,12 @@ def write_aspects(
     inserts: list[tuple[Any, ...]] = []
     written: list[str] = []
     now = int(time.time() * 1000.0)
+    # What Lite stores for a proposal without system metadata (one conversion per batch)
+    template = json.dumps(SystemMetadataClass(lastObserved=now, properties={}).to_obj())
     for write in writes:
         key = (write.urn, write.name)
         state = current.get(key)
-        system = SystemMetadataClass(lastObserved=now, properties={}).to_obj()
+        system = json.loads(template)
         if state is not None and state.metadata == write.json:
             state.system_metadata = {**state.system_metadata, "lastObserved": now}
             state.changed = True
@@ -180,15 +180,14 @@ def write_aspects(
             updates.append((urn, name, *row))
         else:
             inserts.append((urn, name, 0, row[0], row[1], _created_on(state)))
-    for chunk in _chunks(inserts):
-        placeholders, params = _values(chunk)
-        db.execute(f"INSERT INTO metadata_aspect_v2 VALUES {placeholders}", params)
-    for chunk in _chunks(updates):
-        placeholders, params = _values(chunk)
+    if inserts:
+        select, params = _unnest(_ASPECT_ROW, inserts)
+        db.execute(f"INSERT INTO metadata_aspect_v2 {select}", params)
+    if updates:
+        select, params = _unnest(("VARCHAR",) * 4, updates)
         db.execute(
-            "UPDATE metadata_aspect_v2 AS a SET metadata = u.m, system_metadata = u.s "
-            f"FROM (VALUES {placeholders}) AS u(urn, name, m, s) "
-            "WHERE a.urn = u.urn AND a.aspect_name = u.name AND a.version = 0",
+            "UPDATE metadata_aspect_v2 AS a SET metadata = u.c2, system_metadata = u.c3 "
+            f"FROM ({select}) AS u WHERE a.urn = u.c0 AND a.aspect_name = u.c1 AND a.version = 0",
             params,
         )
     return written
@@ -248,22 +247,21 @@ def apply_edges(db: Any, ops: Sequence[tuple[Any, ...]]) -> None:
     relabelled = [
         (*key, label) for key, label in after.items() if key in before and before[key] != label
     ]
-    for chunk in _chunks(deleted):
-        placeholders, params = _values(chunk)
+    if deleted:
+        select, params = _unnest(("VARCHAR",) * 3, deleted)
         db.execute(
-            f"DELETE FROM metadata_edge_v2 AS e USING (VALUES {placeholders}) AS d(s, r, t) "
-            "WHERE e.src_id = d.s AND e.relnship = d.r AND e.dst_id = d.t",
+            f"DELETE FROM metadata_edge_v2 AS e USING ({select}) AS d "
+            "WHERE e.src_id = d.c0 AND e.relnship = d.c1 AND e.dst_id = d.c2",
             params,
         )
-    for chunk in _chunks(inserted):
-        placeholders, params = _values(chunk)
-        db.execute(f"INSERT INTO metadata_edge_v2 VALUES {placeholders}", params)
-    for chunk in _chunks(relabelled):
-        placeholders, params = _values(chunk)
+    if inserted:
+        select, params = _unnest(("VARCHAR",) * 4, inserted)
+        db.execute(f"INSERT INTO metadata_edge_v2 {select}", params)
+    if relabelled:
+        select, params = _unnest(("VARCHAR",) * 4, relabelled)
         db.execute(
-            "UPDATE metadata_edge_v2 AS e SET dst_label = u.l "
-            f"FROM (VALUES {placeholders}) AS u(s, r, t, l) "
-            "WHERE e.src_id = u.s AND e.relnship = u.r AND e.dst_id = u.t",
+            f"UPDATE metadata_edge_v2 AS e SET dst_label = u.c3 FROM ({select}) AS u "
+            "WHERE e.src_id = u.c0 AND e.relnship = u.c1 AND e.dst_id = u.c2",
             params,
         )
 
@@ -298,4 +296,4 @@ def typed_if_indexed(name: str, aspect: Any) -> _Aspect | None:
 
 def gms_json(aspect: _Aspect) -> Any:
     """An aspect in the JSON form Lite stores (and GMS speaks)."""
-    return pre_json_transform(aspect.to_obj())
+    return aspect_json(aspect)

@@ -1,8 +1,9 @@
 """``DeliveryConfig``: where the outbox lives, how big it may grow, how delivery retries.
 
-Precedence of the outbox path: ``path`` given here > ``<Dagster instance home>/ol-bridge/
-outbox.sqlite`` (the instance the sensor runs in) > ``$DAGSTER_HOME/ol-bridge/outbox.sqlite``
-> ``./.ol-bridge/outbox.sqlite``.
+Where the outbox lives: ``path`` (a SQLite file) > ``url`` (a database) > the Dagster
+instance's own PostgreSQL database > ``<instance home>/ol-bridge/outbox.sqlite`` >
+``$DAGSTER_HOME/ol-bridge/outbox.sqlite`` > ``./.ol-bridge/outbox.sqlite``; the rule and
+its reasons are in ``location.py``.
 """
 
 from __future__ import annotations
@@ -51,8 +52,11 @@ class DeliveryConfig:
     #: False: emit straight through the OpenLineage client, as without ol-bridge's outbox
     #: (the cursor then waits on a failing backend, and a fan-out re-sends to all).
     outbox: bool = True
-    #: the outbox file; None: next to the Dagster instance (see the module docstring)
+    #: the outbox as a SQLite file; None: see the module docstring
     path: Path | None = attrs.field(default=None, converter=attrs.converters.optional(Path))
+    #: the outbox in a database (SQLAlchemy URL, e.g. ``postgresql://user@host/db``);
+    #: None: the instance's own PostgreSQL database, or a file (see the module docstring)
+    url: str | None = None
     #: seconds of each tick's time box reserved for delivery (the tick's walk stops earlier)
     drain_seconds: float = attrs.field(default=10.0, validator=_positive)
     #: events sent to one destination before moving to the next (round robin)
@@ -68,9 +72,11 @@ class DeliveryConfig:
     backoff_seconds: float = attrs.field(default=5.0, validator=_positive)
     max_backoff_seconds: float = attrs.field(default=300.0, validator=_positive)
     #: An event handed off again while it still waits (a tick replayed after a crash) is
-    #: always dropped as a duplicate. Delivered events are forgotten after this many seconds
-    #: (0: at once), so a deliberate replay (a reset cursor) sends them again.
-    dedup_seconds: float = attrs.field(default=0.0, validator=_not_negative)
+    #: always dropped as a duplicate. Delivered events are remembered (their key only) this
+    #: many seconds more, so a second sensor over the same instance, a backfill overlapping
+    #: the sensor, or a replica replaying a tick does not deliver them again; 0 forgets at
+    #: once, so that a deliberate replay (a reset cursor) sends everything again.
+    dedup_seconds: float = attrs.field(default=86_400.0, validator=_not_negative)
     #: SQLite ``synchronous``: NORMAL survives a killed process, FULL also a power cut
     synchronous: Synchronous = attrs.field(default="NORMAL", validator=_one_of("NORMAL", "FULL"))
 
@@ -82,8 +88,15 @@ class DeliveryConfig:
         except TypeError as error:
             raise ConfigError(f"invalid delivery options: {error}") from error
 
+    def __attrs_post_init__(self) -> None:
+        if self.path is not None and self.url is not None:
+            raise ConfigError(
+                "delivery options path and url both say where the outbox is; give one."
+            )
+
     def outbox_path(self, instance_home: str | None = None) -> Path:
-        """The outbox file for a sensor whose Dagster instance lives in ``instance_home``."""
+        """The outbox file for a sensor whose Dagster instance lives in ``instance_home``,
+        when the outbox is a file (``location.locate`` decides)."""
         if self.path is not None:
             return self.path
         if instance_home:

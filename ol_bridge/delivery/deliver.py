@@ -129,7 +129,7 @@ def _send_batch(
     clock: Callable[[], float],
 ) -> tuple[int, str | None, int]:
     emit_batch = getattr(destination.transport, "emit_batch", None)
-    pace_key = (str(outbox.path), destination.name)
+    pace_key = (outbox.where, destination.name)
     if callable(emit_batch):
         batch_size = batch_limit(_PACE.get(pace_key), batch_size, deadline - clock())
     pending = outbox.batch(destination.name, batch_size)
@@ -191,11 +191,11 @@ def _record_failure(
     failures, retry_in = outbox.failed(destination.name, item.event_id, message, backoff.after)
     log.warning(
         "ol-bridge delivery: %s is failing (%s); %d consecutive failures, its events "
-        "wait in the outbox %s and are retried in %.0f s.",
+        "wait in the outbox in %s and are retried in %.0f s.",
         destination.name,
         message,
         failures,
-        outbox.path,
+        outbox.where,
         retry_in,
     )
     return message

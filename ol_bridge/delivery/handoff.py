@@ -13,7 +13,6 @@ import copy
 import logging
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from openlineage.client import OpenLineageClient
@@ -22,7 +21,8 @@ from openlineage.client.transport import Transport
 from ol_bridge.delivery.config import DeliveryConfig
 from ol_bridge.delivery.deliver import Backoff, DrainReport, drain
 from ol_bridge.delivery.destinations import Destination, split_destinations
-from ol_bridge.delivery.payload import to_payload
+from ol_bridge.delivery.location import OutboxLocation, locate
+from ol_bridge.delivery.payload import identity_key, to_payload
 from ol_bridge.delivery.store import Outbox
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,7 @@ class OutboxTransport(Transport):
         result = self.outbox.enqueue(
             to_payload(event),
             self.names,
+            key=identity_key(event),
             max_events=self.settings.max_events_per_destination,
             on_full=self.settings.on_full,
         )
@@ -66,12 +67,15 @@ class SensorDelivery:
         self,
         config: DeliveryConfig,
         get_client: Callable[[], OpenLineageClient],
-        outbox_path: Path,
+        location: OutboxLocation,
     ) -> None:
         self.config = config
+        self.location = location
         self._get_client = get_client
         self.outbox = Outbox(
-            outbox_path, synchronous=config.synchronous, dedup_seconds=config.dedup_seconds
+            location.database,
+            synchronous=config.synchronous,
+            dedup_seconds=config.dedup_seconds,
         )
         self._destinations: list[Destination] | None = None
         self._handoff: OpenLineageClient | None = None
@@ -81,8 +85,7 @@ class SensorDelivery:
     def for_instance(
         cls, config: DeliveryConfig, get_client: Callable[[], OpenLineageClient], instance: Any
     ) -> SensorDelivery:
-        home = getattr(instance, "root_directory", None)
-        return cls(config, get_client, config.outbox_path(home if isinstance(home, str) else None))
+        return cls(config, get_client, locate(config, instance))
 
     def close(self) -> None:
         self.outbox.close()
@@ -149,7 +152,9 @@ class SensorDelivery:
             if not stats.queued:
                 continue
             fill = stats.queued / limit
-            where = f"{stats.queued} events for {stats.name} wait in the outbox {self.outbox.path}"
+            where = (
+                f"{stats.queued} events for {stats.name} wait in the outbox in {self.outbox.where}"
+            )
             if self._destinations is not None and stats.name not in configured:
                 lines.append(
                     (

@@ -7,7 +7,9 @@ are typed and whose facets stay plain dicts: serialising it gives back the store
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from openlineage.client.event_v2 import (
@@ -20,6 +22,32 @@ from openlineage.client.event_v2 import (
 )
 
 from ol_bridge.serialize import event_json
+
+
+def identity_key(event: Any) -> str | None:
+    """The key an outbox deduplicates a run event by: what makes it the same event for an
+    OpenLineage backend (run, job, event type and time), whatever its facets say.
+
+    Two hand-offs of one Dagster event (a replayed tick, two sensors over one instance, a
+    backfill next to the sensor) can differ in their facets (a definition enriched one of
+    them); they are still one event and must be delivered once. None for events without a
+    run (job and dataset events): their whole JSON is their identity.
+    """
+    if isinstance(event, Mapping):
+        run, job = event.get("run"), event.get("job")
+        if not isinstance(run, Mapping) or not isinstance(job, Mapping):
+            return None
+        parts = (run.get("runId"), job.get("namespace"), job.get("name"))
+        moment = (event.get("eventType"), event.get("eventTime"))
+    else:
+        run, job = getattr(event, "run", None), getattr(event, "job", None)
+        if run is None or job is None:
+            return None
+        parts = (run.runId, job.namespace, job.name)
+        event_type = getattr(event, "eventType", None)
+        moment = (getattr(event_type, "value", event_type), getattr(event, "eventTime", None))
+    identity = "\x1f".join(str(part) for part in (*parts, *moment))
+    return "run:" + hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:40]
 
 
 def to_payload(event: Any) -> str:

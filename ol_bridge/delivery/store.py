@@ -1,10 +1,14 @@
-"""The outbox: a SQLite file where handed-off events wait, per destination, until delivered.
+"""The outbox: where handed-off events wait, per destination, until delivered.
 
 One ``events`` row per event (its JSON, stored once) and one ``queue`` row per (event,
 destination) still to deliver, ordered by the event's id, so each destination receives its
-events in hand-off order. ``destinations`` holds per-destination state (backoff, last error)
-and counters (the metrics ``ol-bridge outbox status`` shows). WAL mode lets the sensor and
-the CLI use the file at once; every hand-off commits before ``enqueue`` returns.
+events in hand-off order. ``destinations`` holds per-destination state (backoff, last error,
+the drain lease) and counters (the metrics ``ol-bridge outbox status`` shows). Every
+hand-off commits before ``enqueue`` returns.
+
+The tables live in a SQLite file or in a PostgreSQL database, such as the Dagster
+instance's own (``database.py``; tables and versions in ``schema.py``). The SQL here is the
+part both dialects share.
 
 An event's key (a hash of its JSON) is kept while any destination waits for it, and for
 ``dedup_seconds`` after, so an identical event handed off again (a tick killed before
@@ -13,54 +17,24 @@ Dagster stored its cursor replays its events) is counted and dropped, not queued
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import socket
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import attrs
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from ol_bridge.delivery.config import OnFull, Synchronous
+from ol_bridge.delivery.database import OutboxDatabase, SqliteFile
+from ol_bridge.delivery.schema import COUNTERS, DESTINATIONS, EVENTS, QUEUE, prepare
 from ol_bridge.errors import OutboxFullError
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    key TEXT NOT NULL UNIQUE,
-    payload TEXT,              -- NULL once no destination waits for it (key kept for dedup)
-    created REAL NOT NULL,
-    waiting INTEGER NOT NULL   -- destinations still holding it
-);
-CREATE INDEX IF NOT EXISTS events_done ON events (created) WHERE payload IS NULL;
-CREATE TABLE IF NOT EXISTS queue (
-    destination TEXT NOT NULL,
-    event_id INTEGER NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    rejected TEXT,             -- the destination refused it for good: parked, not retried
-    PRIMARY KEY (destination, event_id)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS destinations (
-    name TEXT PRIMARY KEY,
-    queued INTEGER NOT NULL DEFAULT 0,
-    rejected INTEGER NOT NULL DEFAULT 0,
-    next_attempt REAL NOT NULL DEFAULT 0,
-    failures INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT,
-    last_error_at REAL,
-    last_success_at REAL,
-    delivered INTEGER NOT NULL DEFAULT 0,
-    failed_attempts INTEGER NOT NULL DEFAULT 0,
-    dropped INTEGER NOT NULL DEFAULT 0,
-    lease_until REAL NOT NULL DEFAULT 0,
-    lease_owner TEXT           -- host:pid:thread of the drain holding the lease
-);
-CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-"""
 
 
 @attrs.frozen
@@ -100,28 +74,41 @@ def event_key(payload: str) -> str:
     return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
+def _sql(text: str) -> sa.TextClause:
+    """``text`` with the tables' real names (``{events}`` etc.)."""
+    return sa.text(
+        text.format(events=EVENTS, queue=QUEUE, destinations=DESTINATIONS, counters=COUNTERS)
+    )
+
+
 class Outbox:
-    """One outbox file. Not thread-safe: one instance per thread."""
+    """One outbox. Not thread-safe: one instance per thread (each holds a connection)."""
 
     def __init__(
         self,
-        path: Path,
+        database: OutboxDatabase | Path | str,
         *,
         synchronous: Synchronous = "NORMAL",
         dedup_seconds: float = 0.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.path = path
+        if isinstance(database, (Path, str)):
+            database = SqliteFile(Path(database), synchronous)
+        self.database = database
+        #: where the events wait, for messages (a file path, or a database without password)
+        self.where = database.where
         self._clock = clock
         self._dedup_seconds = dedup_seconds
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), timeout=30.0, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(f"PRAGMA synchronous={synchronous}")
-        self._db.executescript(SCHEMA)
+        self._exit = contextlib.ExitStack()
+        try:
+            self._db: Connection = self._exit.enter_context(database.connect())
+            _prepare_once(self._db, self.where)
+        except BaseException:
+            self._exit.close()
+            raise
 
     def close(self) -> None:
-        self._db.close()
+        self._exit.close()
 
     def __enter__(self) -> Outbox:
         return self
@@ -129,15 +116,17 @@ class Outbox:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        with self._db.begin():
             yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+
+    def _run(self, sql: str, **params: Any) -> sa.CursorResult[Any]:
+        return self._db.execute(_sql(sql), params)
+
+    def _read(self, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+        with self._transaction():
+            return [tuple(row) for row in self._run(sql, **params)]
 
     # -- hand-off ---------------------------------------------------------------------
 
@@ -148,48 +137,72 @@ class Outbox:
         *,
         max_events: int = 100_000,
         on_full: OnFull = "pause",
+        key: str | None = None,
     ) -> EnqueueResult:
-        """Store one event for each destination; committed when this returns."""
+        """Store one event for each destination; committed when this returns.
+
+        ``key`` identifies the event for deduplication (``payload.identity_key``); by
+        default the hash of its JSON.
+        """
         if not destinations:
             return EnqueueResult()
-        key = event_key(payload)
+        key = key or event_key(payload)
         dropped: list[str] = []
-        with self._transaction() as db:
-            if db.execute("SELECT 1 FROM events WHERE key = ?", (key,)).fetchone():
-                _bump(db, "duplicates_dropped")
+        with self._transaction():
+            if self._run("SELECT 1 FROM {events} WHERE key = :key", key=key).first():
+                self._bump("duplicates_dropped")
                 return EnqueueResult(duplicate=True)
             for name in destinations:
-                db.execute("INSERT OR IGNORE INTO destinations (name) VALUES (?)", (name,))
-                (queued,) = db.execute(
-                    "SELECT queued FROM destinations WHERE name = ?", (name,)
-                ).fetchone()
+                self._run(
+                    "INSERT INTO {destinations} (name) VALUES (:name) "
+                    "ON CONFLICT (name) DO NOTHING",
+                    name=name,
+                )
+                queued = self._run(
+                    "SELECT queued FROM {destinations} WHERE name = :name", name=name
+                ).scalar_one()
                 if queued < max_events:
                     continue
                 if on_full == "pause":
                     raise OutboxFullError(
-                        f"the outbox {self.path} holds {queued} events for destination "
+                        f"the outbox in {self.where} holds {queued} events for destination "
                         f"{name!r}, its limit (max_events_per_destination={max_events}). New "
-                        "lineage waits in Dagster's event log until the destination is back, "
-                        "or until you drain or discard its backlog: "
-                        f"ol-bridge outbox status / discard {name!r}."
+                        "lineage waits until the destination is back, or until you drain or "
+                        f"discard its backlog: ol-bridge outbox status / discard {name!r}."
                     )
-                oldest = db.execute(
-                    "SELECT event_id FROM queue WHERE destination = ? ORDER BY event_id LIMIT 1",
-                    (name,),
-                ).fetchone()
-                _remove(db, name, oldest[0])
-                db.execute("UPDATE destinations SET dropped = dropped + 1 WHERE name = ?", (name,))
-                dropped.append(name)
-            cursor = db.execute(
-                "INSERT INTO events (key, payload, created, waiting) VALUES (?, ?, ?, ?)",
-                (key, payload, self._clock(), len(destinations)),
-            )
-            event_id = cursor.lastrowid
-            for name in destinations:
-                db.execute(
-                    "INSERT INTO queue (destination, event_id) VALUES (?, ?)", (name, event_id)
+                oldest = self._run(
+                    "SELECT event_id FROM {queue} WHERE destination = :name "
+                    "ORDER BY event_id LIMIT 1",
+                    name=name,
+                ).scalar_one()
+                self._remove(name, oldest)
+                self._run(
+                    "UPDATE {destinations} SET dropped = dropped + 1 WHERE name = :name",
+                    name=name,
                 )
-                db.execute("UPDATE destinations SET queued = queued + 1 WHERE name = ?", (name,))
+                dropped.append(name)
+            event_id = self._run(
+                "INSERT INTO {events} (key, payload, created, waiting) "
+                "VALUES (:key, :payload, :created, :waiting) "
+                "ON CONFLICT (key) DO NOTHING RETURNING id",
+                key=key,
+                payload=payload,
+                created=self._clock(),
+                waiting=len(destinations),
+            ).scalar()
+            if event_id is None:  # a concurrent hand-off of the same event won the race
+                self._bump("duplicates_dropped")
+                return EnqueueResult(duplicate=True)
+            for name in destinations:
+                self._run(
+                    "INSERT INTO {queue} (destination, event_id) VALUES (:name, :event_id)",
+                    name=name,
+                    event_id=event_id,
+                )
+                self._run(
+                    "UPDATE {destinations} SET queued = queued + 1 WHERE name = :name",
+                    name=name,
+                )
         return EnqueueResult(dropped_for=tuple(dropped))
 
     # -- delivery ---------------------------------------------------------------------
@@ -197,9 +210,9 @@ class Outbox:
     def due(self, names: Sequence[str] | None = None, *, ignore_backoff: bool = False) -> list[str]:
         """Destinations with events ready to send now (not in backoff); see ``lease``."""
         now = self._clock()
-        rows = self._db.execute(
-            "SELECT name, next_attempt FROM destinations WHERE queued > rejected ORDER BY name"
-        ).fetchall()
+        rows = self._read(
+            "SELECT name, next_attempt FROM {destinations} WHERE queued > rejected ORDER BY name"
+        )
         return [
             name
             for name, next_attempt in rows
@@ -207,59 +220,70 @@ class Outbox:
         ]
 
     def lease(self, name: str, seconds: float) -> bool:
-        """Claim a destination so a concurrent drain (sensor and CLI) does not send twice.
+        """Claim a destination so that concurrent drains (two sensors, a sensor and the CLI,
+        two code-server replicas) never send the same events.
 
-        A lease left by a process that died (killed mid-tick) is taken over at once when
-        that process ran on this host; from another host it expires after ``seconds``.
+        A compare-and-set on the destination's row: taken when free, expired, already ours,
+        or left by a process of this host that no longer exists (killed mid-tick); a lease
+        of another host's process expires after ``seconds``.
         """
         now = self._clock()
         me = _lease_owner()
-        with self._transaction() as db:
-            row = db.execute(
-                "SELECT lease_until, lease_owner FROM destinations WHERE name = ?", (name,)
-            ).fetchone()
+        with self._transaction():
+            row = self._run(
+                "SELECT lease_until, lease_owner FROM {destinations} WHERE name = :name",
+                name=name,
+            ).first()
             if row is None:
                 return False
-            until, owner = row
+            until, owner = tuple(row)
             if until > now and owner != me and not _dead_here(owner):
                 return False
-            db.execute(
-                "UPDATE destinations SET lease_until = ?, lease_owner = ? WHERE name = ?",
-                (now + seconds, me, name),
-            )
-        return True
+            taken = self._run(
+                "UPDATE {destinations} SET lease_until = :until, lease_owner = :me "
+                "WHERE name = :name AND lease_until = :old_until "
+                "AND COALESCE(lease_owner, '') = :old_owner",
+                until=now + seconds,
+                me=me,
+                name=name,
+                old_until=until,
+                old_owner=owner or "",
+            ).rowcount
+        return bool(taken)
 
     def release(self, name: str) -> None:
-        with self._transaction() as db:
-            db.execute("UPDATE destinations SET lease_until = 0 WHERE name = ?", (name,))
+        with self._transaction():
+            self._run(
+                "UPDATE {destinations} SET lease_until = 0 "
+                "WHERE name = :name AND lease_owner = :me",
+                name=name,
+                me=_lease_owner(),
+            )
 
     def batch(self, name: str, limit: int) -> list[Pending]:
-        rows = self._db.execute(
-            "SELECT q.event_id, e.payload, q.attempts FROM queue q "
-            "JOIN events e ON e.id = q.event_id "
-            "WHERE q.destination = ? AND q.rejected IS NULL ORDER BY q.event_id LIMIT ?",
-            (name, limit),
-        ).fetchall()
+        rows = self._read(
+            "SELECT q.event_id, e.payload, q.attempts FROM {queue} q "
+            "JOIN {events} e ON e.id = q.event_id "
+            "WHERE q.destination = :name AND q.rejected IS NULL ORDER BY q.event_id LIMIT :n",
+            name=name,
+            n=limit,
+        )
         return [Pending(event_id, payload, attempts) for event_id, payload, attempts in rows]
 
     def delivered(self, name: str, event_id: int) -> None:
-        with self._transaction() as db:
-            _remove(db, name, event_id)
-            db.execute(
-                "UPDATE destinations SET delivered = delivered + 1, failures = 0, "
-                "next_attempt = 0, last_success_at = ? WHERE name = ?",
-                (self._clock(), name),
-            )
+        self.delivered_many(name, [event_id])
 
     def delivered_many(self, name: str, event_ids: Sequence[int]) -> None:
-        """Several events delivered together (a destination that takes batches)."""
-        with self._transaction() as db:
+        """Events delivered (one, or several together to a destination that takes batches)."""
+        with self._transaction():
             for event_id in event_ids:
-                _remove(db, name, event_id)
-            db.execute(
-                "UPDATE destinations SET delivered = delivered + ?, failures = 0, "
-                "next_attempt = 0, last_success_at = ? WHERE name = ?",
-                (len(event_ids), self._clock(), name),
+                self._remove(name, event_id)
+            self._run(
+                "UPDATE {destinations} SET delivered = delivered + :n, failures = 0, "
+                "next_attempt = 0, last_success_at = :now WHERE name = :name",
+                n=len(event_ids),
+                now=self._clock(),
+                name=name,
             )
 
     def failed(
@@ -267,127 +291,165 @@ class Outbox:
     ) -> tuple[int, float]:
         """Record a failed attempt and back off; returns (consecutive failures, delay)."""
         now = self._clock()
-        with self._transaction() as db:
-            db.execute(
-                "UPDATE queue SET attempts = attempts + 1 WHERE destination = ? AND event_id = ?",
-                (name, event_id),
+        with self._transaction():
+            self._run(
+                "UPDATE {queue} SET attempts = attempts + 1 "
+                "WHERE destination = :name AND event_id = :event_id",
+                name=name,
+                event_id=event_id,
             )
-            (failures,) = db.execute(
-                "SELECT failures + 1 FROM destinations WHERE name = ?", (name,)
-            ).fetchone()
-            delay = retry_in(int(failures))
-            db.execute(
-                "UPDATE destinations SET failures = ?, failed_attempts = failed_attempts + 1, "
-                "next_attempt = ?, last_error = ?, last_error_at = ? WHERE name = ?",
-                (failures, now + delay, error, now, name),
+            failures = int(
+                self._run(
+                    "SELECT failures + 1 FROM {destinations} WHERE name = :name", name=name
+                ).scalar_one()
             )
-        return int(failures), delay
+            delay = retry_in(failures)
+            self._run(
+                "UPDATE {destinations} SET failures = :failures, "
+                "failed_attempts = failed_attempts + 1, next_attempt = :next, "
+                "last_error = :error, last_error_at = :now WHERE name = :name",
+                failures=failures,
+                next=now + delay,
+                error=error,
+                now=now,
+                name=name,
+            )
+        return failures, delay
 
     def reject(self, name: str, event_id: int, error: str) -> None:
         """Park an event the destination refused for good, so it does not block the rest."""
-        now = self._clock()
-        with self._transaction() as db:
-            db.execute(
-                "UPDATE queue SET attempts = attempts + 1, rejected = ? "
-                "WHERE destination = ? AND event_id = ?",
-                (error, name, event_id),
+        with self._transaction():
+            self._run(
+                "UPDATE {queue} SET attempts = attempts + 1, rejected = :error "
+                "WHERE destination = :name AND event_id = :event_id",
+                error=error,
+                name=name,
+                event_id=event_id,
             )
-            db.execute(
-                "UPDATE destinations SET rejected = rejected + 1, "
-                "failed_attempts = failed_attempts + 1, last_error = ?, last_error_at = ? "
-                "WHERE name = ?",
-                (error, now, name),
+            self._run(
+                "UPDATE {destinations} SET rejected = rejected + 1, "
+                "failed_attempts = failed_attempts + 1, last_error = :error, "
+                "last_error_at = :now WHERE name = :name",
+                error=error,
+                now=self._clock(),
+                name=name,
             )
 
     def prune(self) -> int:
         """Forget the keys of events delivered more than ``dedup_seconds`` ago."""
-        with self._transaction() as db:
-            return db.execute(
-                "DELETE FROM events WHERE payload IS NULL AND created <= ?",
-                (self._clock() - self._dedup_seconds,),
+        with self._transaction():
+            return self._run(
+                "DELETE FROM {events} WHERE payload IS NULL AND created <= :before",
+                before=self._clock() - self._dedup_seconds,
             ).rowcount
 
     # -- operator tooling -------------------------------------------------------------
 
     def stats(self) -> list[DestinationStats]:
         now = self._clock()
-        result = []
-        for row in self._db.execute(
-            "SELECT name, queued, rejected, failures, next_attempt, last_error, last_error_at, "
-            "last_success_at, delivered, failed_attempts, dropped FROM destinations ORDER BY name"
-        ).fetchall():
-            oldest = self._db.execute(
-                "SELECT e.created FROM queue q JOIN events e ON e.id = q.event_id "
-                "WHERE q.destination = ? ORDER BY q.event_id LIMIT 1",
-                (row[0],),
-            ).fetchone()
-            result.append(
-                DestinationStats(
-                    name=row[0],
-                    queued=row[1],
-                    rejected=row[2],
-                    oldest_age_seconds=None if oldest is None else max(0.0, now - oldest[0]),
-                    failures=row[3],
-                    next_attempt_in_seconds=max(0.0, row[4] - now) if row[1] else 0.0,
-                    last_error=row[5],
-                    last_error_at=row[6],
-                    last_success_at=row[7],
-                    delivered=row[8],
-                    failed_attempts=row[9],
-                    dropped=row[10],
-                )
+        rows = self._read(
+            "SELECT d.name, d.queued, d.rejected, d.failures, d.next_attempt, d.last_error, "
+            "d.last_error_at, d.last_success_at, d.delivered, d.failed_attempts, d.dropped, "
+            "(SELECT e.created FROM {queue} q JOIN {events} e ON e.id = q.event_id "
+            " WHERE q.destination = d.name ORDER BY q.event_id LIMIT 1) "
+            "FROM {destinations} d ORDER BY d.name"
+        )
+        return [
+            DestinationStats(
+                name=row[0],
+                queued=row[1],
+                rejected=row[2],
+                oldest_age_seconds=None if row[11] is None else max(0.0, now - row[11]),
+                failures=row[3],
+                next_attempt_in_seconds=max(0.0, row[4] - now) if row[1] else 0.0,
+                last_error=row[5],
+                last_error_at=row[6],
+                last_success_at=row[7],
+                delivered=row[8],
+                failed_attempts=row[9],
+                dropped=row[10],
             )
-        return result
+            for row in rows
+        ]
 
     def counter(self, name: str) -> int:
-        row = self._db.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
-        return 0 if row is None else int(row[0])
+        rows = self._read("SELECT value FROM {counters} WHERE name = :name", name=name)
+        return 0 if not rows else int(rows[0][0])
 
     def discard(self, name: str, *, rejected_only: bool = False) -> int:
         """Drop a destination's backlog (or only its rejected events); returns how many."""
-        with self._transaction() as db:
-            where = "destination = ?" + (" AND rejected IS NOT NULL" if rejected_only else "")
-            ids = [r[0] for r in db.execute(f"SELECT event_id FROM queue WHERE {where}", (name,))]
+        where = "destination = :name" + (" AND rejected IS NOT NULL" if rejected_only else "")
+        with self._transaction():
+            ids = [
+                r[0] for r in self._run(f"SELECT event_id FROM {{queue}} WHERE {where}", name=name)
+            ]
             for event_id in ids:
-                _remove(db, name, event_id)
-            db.execute(
-                "UPDATE destinations SET dropped = dropped + ?, failures = 0, next_attempt = 0 "
-                "WHERE name = ?",
-                (len(ids), name),
+                self._remove(name, event_id)
+            self._run(
+                "UPDATE {destinations} SET dropped = dropped + :n, failures = 0, "
+                "next_attempt = 0 WHERE name = :name",
+                n=len(ids),
+                name=name,
             )
         return len(ids)
 
     def requeue_rejected(self, name: str) -> int:
-        with self._transaction() as db:
-            count = db.execute(
-                "UPDATE queue SET rejected = NULL WHERE destination = ? AND rejected IS NOT NULL",
-                (name,),
+        with self._transaction():
+            count = self._run(
+                "UPDATE {queue} SET rejected = NULL "
+                "WHERE destination = :name AND rejected IS NOT NULL",
+                name=name,
             ).rowcount
-            db.execute("UPDATE destinations SET rejected = 0 WHERE name = ?", (name,))
-        return count
+            self._run("UPDATE {destinations} SET rejected = 0 WHERE name = :name", name=name)
+        return int(count)
 
     def forget(self, name: str) -> None:
         """Remove an empty destination's row (e.g. one no longer configured)."""
-        with self._transaction() as db:
-            db.execute("DELETE FROM destinations WHERE name = ? AND queued = 0", (name,))
+        with self._transaction():
+            self._run("DELETE FROM {destinations} WHERE name = :name AND queued = 0", name=name)
+
+    # -- inside a transaction -----------------------------------------------------------
+
+    def _remove(self, name: str, event_id: int) -> None:
+        row = self._run(
+            "DELETE FROM {queue} WHERE destination = :name AND event_id = :event_id "
+            "RETURNING rejected",
+            name=name,
+            event_id=event_id,
+        ).first()
+        if row is None:
+            return
+        self._run(
+            "UPDATE {destinations} SET queued = queued - 1, rejected = rejected - :was_rejected "
+            "WHERE name = :name",
+            was_rejected=0 if row[0] is None else 1,
+            name=name,
+        )
+        self._run(
+            "UPDATE {events} SET waiting = waiting - 1, "
+            "payload = CASE WHEN waiting <= 1 THEN NULL ELSE payload END WHERE id = :event_id",
+            event_id=event_id,
+        )
+
+    def _bump(self, counter: str) -> None:
+        self._run(
+            "INSERT INTO {counters} (name, value) VALUES (:name, 1) "
+            "ON CONFLICT (name) DO UPDATE SET value = {counters}.value + 1",
+            name=counter,
+        )
 
 
-def _remove(db: sqlite3.Connection, name: str, event_id: int) -> None:
-    row = db.execute(
-        "DELETE FROM queue WHERE destination = ? AND event_id = ? RETURNING rejected",
-        (name, event_id),
-    ).fetchone()
-    if row is None:
-        return
-    db.execute(
-        "UPDATE destinations SET queued = queued - 1, rejected = rejected - ? WHERE name = ?",
-        (0 if row[0] is None else 1, name),
-    )
-    db.execute(
-        "UPDATE events SET waiting = waiting - 1, "
-        "payload = CASE WHEN waiting <= 1 THEN NULL ELSE payload END WHERE id = ?",
-        (event_id,),
-    )
+#: server databases whose tables this process has already checked (or created)
+_PREPARED: set[str] = set()
+
+
+def _prepare_once(connection: Connection, where: str) -> None:
+    """Check (create, migrate) the tables: once per process for a server database, where
+    it costs round trips on every tick; every time for a SQLite file, which an operator may
+    have moved away since (it is then recreated empty, and the tick says so)."""
+    if connection.dialect.name == "sqlite" or where not in _PREPARED:
+        prepare(connection, where)
+        _PREPARED.add(where)
 
 
 def _lease_owner() -> str:
@@ -407,11 +469,3 @@ def _dead_here(owner: str | None) -> bool:
     except PermissionError:  # alive, owned by another user
         return False
     return False
-
-
-def _bump(db: sqlite3.Connection, counter: str) -> None:
-    db.execute(
-        "INSERT INTO counters (name, value) VALUES (?, 1) "
-        "ON CONFLICT (name) DO UPDATE SET value = value + 1",
-        (counter,),
-    )

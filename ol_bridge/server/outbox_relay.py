@@ -18,7 +18,7 @@ from typing import Any
 from openlineage.client.transport import get_default_factory
 
 from ol_bridge.delivery import DeliveryConfig, Destination, Outbox, drain
-from ol_bridge.delivery.payload import to_payload
+from ol_bridge.delivery.payload import identity_key, to_payload
 from ol_bridge.errors import DestinationUnavailableError, OutboxFullError
 from ol_bridge.server.metrics import Metrics
 
@@ -62,6 +62,7 @@ class OutboxRelay:
                 outbox.enqueue(
                     to_payload(dict(event)),
                     self._names,
+                    key=identity_key(event),
                     max_events=self._settings.max_events_per_destination,
                     on_full="pause",
                 )

@@ -3,7 +3,6 @@ OpenLineage client whose events the tests assert."""
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,8 @@ import pytest
 from openlineage.client import OpenLineageClient
 from openlineage.client.serde import Serde
 from openlineage.client.transport import Transport
+
+from tests.conftest import fresh_database, postgres_storage
 
 STORAGES = ["sqlite_run_sharded", "sqlite_consolidated", "postgres"]
 
@@ -42,34 +43,6 @@ def ol_client(recorder: RecordingTransport) -> OpenLineageClient:
     return OpenLineageClient(transport=recorder)
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    pgserver = pytest.importorskip("pgserver")
-    with tempfile.TemporaryDirectory(prefix="ol-bridge-pg-") as data_dir:
-        server = pgserver.get_server(data_dir, cleanup_mode="stop")
-        # SQLAlchemy 2 maps plain postgresql:// to psycopg 3; dagster-postgres ships psycopg2.
-        base = server.get_uri().replace("postgresql://", "postgresql+psycopg2://", 1)
-        yield base
-        server.cleanup()
-
-
-_pg_databases = iter(range(1_000_000))
-
-
-def _postgres_overrides(postgres_url: str) -> dict[str, Any]:
-    """A fresh database per test, so tests don't see each other's runs."""
-    import sqlalchemy
-
-    name = f"dagster_{next(_pg_databases)}"
-    engine = sqlalchemy.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {name}"))
-        connection.execute(sqlalchemy.text(f"CREATE DATABASE {name}"))
-    engine.dispose()
-    url = postgres_url.replace("/postgres?", f"/{name}?", 1)
-    return {"storage": {"postgres": {"postgres_url": url}}}
-
-
 def make_instance(storage: str, tmp_path: Path, request: pytest.FixtureRequest) -> Any:
     if storage == "sqlite_run_sharded":
         return dg.instance_for_test(temp_dir=str(tmp_path))
@@ -86,7 +59,9 @@ def make_instance(storage: str, tmp_path: Path, request: pytest.FixtureRequest) 
         )
     if storage == "postgres":
         url = request.getfixturevalue("postgres_url")
-        return dg.instance_for_test(temp_dir=str(tmp_path), overrides=_postgres_overrides(url))
+        return dg.instance_for_test(
+            temp_dir=str(tmp_path), overrides=postgres_storage(fresh_database(url))
+        )
     raise ValueError(storage)
 
 

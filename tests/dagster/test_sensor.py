@@ -215,7 +215,8 @@ def test_partitions_and_nominal_time(instance, ol_client, recorder, ol_validator
 
 
 def test_replay_from_empty_cursor_gives_same_ids(instance, ol_client, recorder) -> None:
-    sensor = make_sensor(ol_client)
+    # a deliberate replay: delivered events are not remembered for deduplication
+    sensor = make_sensor(ol_client, delivery=DeliveryConfig(dedup_seconds=0))
     defs = jobs.definitions(sensor)
     run(defs, "asset_job", instance)
     run(defs, "retry_job", instance)
@@ -225,6 +226,16 @@ def test_replay_from_empty_cursor_gives_same_ids(instance, ol_client, recorder) 
     tick_until_idle(sensor, instance, defs)  # a fresh cursor: history again
     second = [(e["job"]["name"], e["eventType"], e["run"]["runId"]) for e in recorder.events]
     assert first == second and len(first) > 10
+
+
+def test_replay_within_the_dedup_window_sends_nothing_twice(instance, ol_client, recorder) -> None:
+    sensor = make_sensor(ol_client)  # default: delivered events remembered for a day
+    defs = jobs.definitions(sensor)
+    run(defs, "asset_job", instance)
+    tick_until_idle(sensor, instance, defs)
+    delivered = len(recorder.events)
+    tick_until_idle(sensor, instance, defs)  # a fresh cursor: history again
+    assert len(recorder.events) == delivered > 4
 
 
 def test_caught_up_sensor_is_idle_and_sees_new_runs(instance, ol_client, recorder) -> None:

@@ -36,8 +36,11 @@ def test_planted_secrets_appear_nowhere(
         receiver.stop()
         _, cursor = tick(sensor, instance, None)  # the destination is down: errors logged
         with sqlite3.connect(DeliveryConfig().outbox_path(instance.root_directory)) as db:
-            stored = "\n".join(str(row) for row in db.execute("SELECT * FROM events"))
-            stored += "\n".join(str(row) for row in db.execute("SELECT * FROM destinations"))
+            stored = "\n".join(
+                str(row)
+                for table in ("events", "destinations")
+                for row in db.execute(f"SELECT * FROM ol_bridge_outbox_{table}")
+            )
         receiver.start()
         # FAST backs off 10 ms after the failure; on a quick machine the next tick can
         # come sooner than that and rightly find nothing due yet.

@@ -140,7 +140,9 @@ def targets(rows: list[dict[str, Any]], micro: dict[str, dict[str, Any]]) -> lis
             f"{lite['events_per_s']:,.0f} events/s ({lite['proposals']} MCPs for "
             f"{lite['events']} events, {lite['cpu_s']:.3f} s write + index)"
         )
-        lines.append(_row("DataHub Lite sink ≥ 1,000 events/s", figure, lite["events_per_s"] >= 1000))
+        lines.append(
+            _row("DataHub Lite sink ≥ 1,000 events/s", figure, lite["events_per_s"] >= 1000)
+        )
 
     lines += _overhead_targets(found.get(("sql_assets_100", "ol-bridge/ol-http")))
     if conv:

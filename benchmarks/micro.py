@@ -3,6 +3,8 @@
 * converter: ``ol_bridge.datahub.convert_event`` over the events the sensor really
   emitted for a scenario (captured by ``worker.py --capture``), events/s on one core,
   next to ``json.dumps`` of the same events;
+* DataHub Lite sink: the same events converted once, written and indexed into a fresh
+  DataHub Lite file, events/s;
 * SQL lineage: ``ol_bridge.sql.extract_sql_lineage`` on the scenarios' CTAS queries,
   parses/s cold (``cache_clear()`` before every parse) and cached;
 * idle tick: the sensor with nothing new to do, on a drained instance, its time and the
@@ -78,6 +80,34 @@ def converter(events_file: Path) -> dict[str, Any]:
         "events_per_s": rate,
         "json_dumps_events_per_s": dump_rate,
         "overhead_vs_json_dumps": dump_rate / rate,
+        "source": events_file.name,
+    }
+
+
+def lite_sink(events_file: Path) -> dict[str, Any]:
+    """The DataHub Lite sink alone: the run's events, converted and coalesced once as the
+    transport does, written and indexed into a fresh file (write + flush), events/s."""
+    from ol_bridge.datahub.converter import convert_events
+    from ol_bridge.datahub.sinks.lite import LiteSink
+
+    events = [json.loads(line) for line in events_file.read_text().splitlines() if line]
+    proposals = convert_events(events)
+    seconds = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for repeat in range(6):
+            sink = LiteSink(Path(tmp) / f"lite-{repeat}.duckdb")
+            start = time.process_time()
+            sink.write(proposals)
+            sink.flush()
+            seconds.append(time.process_time() - start)
+    best = statistics.median(seconds[1:])  # the first pays imports and first-use caches
+    return {
+        "kind": "micro",
+        "name": "lite_sink",
+        "events": len(events),
+        "proposals": len(proposals),
+        "events_per_s": len(events) / best,
+        "cpu_s": best,
         "source": events_file.name,
     }
 
@@ -174,6 +204,7 @@ def main() -> None:
     pinned = _pin_one_core()
     for row in (
         converter(args.events),
+        lite_sink(args.events),
         sql(args.queries),
         idle_tick(args.instance, args.scenario, args.ol_url, args.idle_ticks),
     ):

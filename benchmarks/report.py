@@ -100,7 +100,7 @@ def targets(rows: list[dict[str, Any]], micro: dict[str, dict[str, Any]]) -> lis
     lines = ["| target | figure | status |", "| --- | --- | --- |"]
 
     plugin = found.get(("sql_assets_100", PLUGIN))
-    for name in ("ol-bridge/datahub-rest", "ol-bridge/ol-http"):
+    for name in ("ol-bridge/datahub-rest", "ol-bridge/datahub-lite", "ol-bridge/ol-http"):
         ours = found.get(("sql_assets_100", name))
         if plugin and ours:
             ratio = plugin["cpu_s"] / ours["cpu_s"]
@@ -133,6 +133,16 @@ def targets(rows: list[dict[str, Any]], micro: dict[str, dict[str, Any]]) -> lis
         )
         met = conv["events_per_s"] >= 5000
         lines.append(_row("converter ≥ 5,000 events/s on one core", figure, met))
+
+    lite = micro.get("lite_sink")
+    if lite:
+        figure = (
+            f"{lite['events_per_s']:,.0f} events/s ({lite['proposals']} MCPs for "
+            f"{lite['events']} events, {lite['cpu_s']:.3f} s write + index)"
+        )
+        lines.append(
+            _row("DataHub Lite sink ≥ 1,000 events/s", figure, lite["events_per_s"] >= 1000)
+        )
 
     lines += _overhead_targets(found.get(("sql_assets_100", "ol-bridge/ol-http")))
     if conv:

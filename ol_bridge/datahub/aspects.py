@@ -56,8 +56,37 @@ def edge(urn: Urn, millis: int) -> EdgeClass:
     return EdgeClass(destinationUrn=str(urn), created=stamp, lastModified=stamp)
 
 
-def run_event(event_type: str, millis: int) -> DataProcessInstanceRunEventClass | None:
-    """Run event of an OL event type; None for OTHER, which has no DataHub run status."""
+def facet_failure(run_facets: Mapping[str, Any]) -> str | None:
+    """The native result type of a run its facets report as failed, as DataHub's newest
+    converter reads them: ``EXTRACTION_ERROR`` when ``extractionError`` counts failed tasks
+    or lists errors, else ``ERROR_MESSAGE`` when ``errorMessage`` has a message or stack."""
+    extraction = mapping(run_facets.get("extractionError"))
+    failed, errors = extraction.get("failedTasks"), extraction.get("errors")
+    if (isinstance(failed, int) and failed > 0) or (isinstance(errors, list) and errors):
+        return "EXTRACTION_ERROR"
+    error = mapping(run_facets.get("errorMessage"))
+    if any(isinstance(error.get(k), str) and error[k].strip() for k in ("message", "stackTrace")):
+        return "ERROR_MESSAGE"
+    return None
+
+
+def run_event(
+    event_type: str, millis: int, failure: str | None = None
+) -> DataProcessInstanceRunEventClass | None:
+    """Run event of an OL event type; None for OTHER, which has no DataHub run status.
+
+    ``failure`` (:func:`facet_failure`) makes any event but an ABORT a FAILURE with that
+    native type, as in DataHub's converter; a cancelled run stays SKIPPED.
+    """
+    if failure is not None and event_type != "ABORT":
+        return DataProcessInstanceRunEventClass(
+            timestampMillis=millis,
+            partitionSpec=full_table(),
+            status=DataProcessRunStatusClass.COMPLETE,
+            result=DataProcessInstanceRunResultClass(
+                type=RunResultTypeClass.FAILURE, nativeResultType=failure
+            ),
+        )
     if event_type in ("START", "RUNNING"):
         return DataProcessInstanceRunEventClass(
             timestampMillis=millis,

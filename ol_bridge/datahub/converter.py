@@ -39,6 +39,7 @@ from datahub.specific.datajob import DataJobPatchBuilder
 
 from ol_bridge.datahub import aspects
 from ol_bridge.datahub.aspects import DATAHUB_ACTOR, Proposal
+from ol_bridge.datahub.assertions import assertion_proposals
 from ol_bridge.datahub.coalesce import coalesce
 from ol_bridge.datahub.config import DEFAULT_CONFIG, ConverterConfig
 from ol_bridge.datahub.datasets import (
@@ -48,6 +49,7 @@ from ol_bridge.datahub.datasets import (
     plan_datasets,
 )
 from ol_bridge.datahub.entities import Entities, event_entities
+from ol_bridge.datahub.job_dependencies import job_dependencies
 from ol_bridge.datahub.olevent import (
     as_event_dict,
     check_run_id,
@@ -134,6 +136,7 @@ def _convert_job(
     urns = event_entities(
         data, config, job_facets=job_facets, run_facets=run_facets, with_run=with_run
     )
+    dependencies = job_dependencies(run_facets, urns.flow.orchestrator, config)
     description = text(mapping(job_facets.get("documentation")).get("description"))
     dagster_job = mapping(job_facets.get("dagster_job"))
     job_url = text(mapping(job_facets.get("sourceCodeLocation")).get("url")) or text(
@@ -152,6 +155,7 @@ def _convert_job(
         customProperties={
             **run_custom_properties(run_facets, for_flow=False),
             **job_type_properties(job_facets),
+            **dependencies.custom_properties,
         },
         created=TimeStampClass(time=millis),
         description=description,
@@ -183,7 +187,12 @@ def _convert_job(
     if urns.job is not None:
         # A flow has no inputs/outputs aspect; a plugin-scheme job run keeps its datasets
         # on the run instance below.
-        out += job_lineage_patch(urns.job, plan, millis, sql, config)
+        out += job_lineage_patch(urns.job, plan, millis, sql, config, dependencies.upstream)
+    run_id = str(mapping(data.get("run")).get("runId")) if with_run else None
+    for dataset in plan.inputs_as_sent:
+        out += assertion_proposals(
+            dataset, orchestrator=urns.flow.orchestrator, run_id=run_id, millis=millis
+        )
     if with_run:
         out += _instance(data, urns, plan, run_facets, millis)
     return out
@@ -241,7 +250,7 @@ def _instance(
             DataProcessInstanceInputClass(inputs=[str(u) for u in plan.input_urns]),
             DataProcessInstanceOutputClass(outputs=[str(u) for u in plan.output_urns]),
             properties,
-            aspects.run_event(event_type, millis),
+            aspects.run_event(event_type, millis, aspects.facet_failure(run_facets)),
             relationships,
         ],
     )

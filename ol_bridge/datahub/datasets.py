@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -14,6 +14,7 @@ from ol_bridge.datahub import aspects, patches
 from ol_bridge.datahub.aspects import Proposal
 from ol_bridge.datahub.config import ConverterConfig
 from ol_bridge.datahub.dataset_urns import DatasetResolver, resolve_dataset_urn
+from ol_bridge.datahub.job_dependencies import UpstreamJob
 from ol_bridge.datahub.lineage import ColumnEdge, column_edges, schema_metadata
 from ol_bridge.datahub.olevent import java_string, mapping, text
 
@@ -41,6 +42,9 @@ class DatasetPlan:
     inputs: tuple[PlannedDataset, ...]
     outputs: tuple[PlannedDataset, ...]
     resolver: DatasetResolver
+    #: every input with a URN, in the event's order, repeats kept (what DataHub's converter
+    #: walks for per-input extras such as data quality assertions)
+    inputs_as_sent: tuple[PlannedDataset, ...] = ()
 
     @property
     def input_urns(self) -> list[DatasetUrn]:
@@ -77,7 +81,12 @@ def plan_datasets(data: Mapping[str, Any], config: ConverterConfig) -> DatasetPl
         _planned(d, resolver, is_output=True)
         for d in (raw_outputs if isinstance(raw_outputs, list) else ())
     ]
-    return DatasetPlan(_unique_sorted(inputs), _unique_sorted(outputs), resolver)
+    return DatasetPlan(
+        _unique_sorted(inputs),
+        _unique_sorted(outputs),
+        resolver,
+        tuple(d for d in inputs if d is not None),
+    )
 
 
 def _schema_platform(raw: Mapping[str, Any], config: ConverterConfig) -> str:
@@ -152,10 +161,16 @@ def _column_edges(plan: DatasetPlan, sql: str | None, config: ConverterConfig) -
 
 
 def job_lineage_patch(
-    job: DataJobUrn, plan: DatasetPlan, millis: int, sql: str | None, config: ConverterConfig
+    job: DataJobUrn,
+    plan: DatasetPlan,
+    millis: int,
+    sql: str | None,
+    config: ConverterConfig,
+    upstream_jobs: Sequence[UpstreamJob] = (),
 ) -> list[Proposal]:
-    """``dataJobInputOutput`` PATCH: dataset edges and column lineage are added, never reset."""
-    if not plan.inputs and not plan.outputs:
+    """``dataJobInputOutput`` PATCH: dataset edges, upstream DataJob edges
+    (``jobDependencies``) and column lineage are added, never reset."""
+    if not plan.inputs and not plan.outputs and not upstream_jobs:
         return []  # an empty patch would change nothing; DataHub skips it too
     # What DataJobPatchBuilder's add_input_dataset / add_output_dataset /
     # add_fine_grained_lineage (no query, confidence 0.5) write, built directly.
@@ -166,6 +181,7 @@ def job_lineage_patch(
         patches.add(("outputDatasetEdges", d.urn_str), _edge(d.urn_str, millis))
         for d in plan.outputs
     ]
+    ops += [patches.add(("inputDatajobEdges", j.urn), _job_edge(j, millis)) for j in upstream_jobs]
     for column in _column_edges(plan, sql, config):
         path = ("fineGrainedLineages", column.transform, str(column.downstream), "NONE")
         ops.append(patches.add((*path, str(column.upstream)), {"confidenceScore": 0.5}))
@@ -174,3 +190,16 @@ def job_lineage_patch(
 
 def _edge(urn: str, millis: int) -> dict[str, Any]:
     return patches.edge_json(urn, millis, aspects.EDGE_ACTOR)
+
+
+def _job_edge(job: UpstreamJob, millis: int) -> dict[str, Any]:
+    # DataHub's converter builds this Edge itself (lastModified by the datahub actor, no
+    # created, which its patch builder stamps UNKNOWN) and adds the dependency's properties.
+    edge: dict[str, Any] = {
+        "created": {"time": millis, "actor": aspects.EDGE_ACTOR},
+        "lastModified": {"time": millis, "actor": aspects.DATAHUB_ACTOR},
+    }
+    if job.properties:
+        edge["properties"] = dict(job.properties)
+    edge["destinationUrn"] = job.urn
+    return edge

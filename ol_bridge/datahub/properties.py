@@ -103,8 +103,50 @@ def instance_custom_properties(run_facets: Mapping[str, Any]) -> dict[str, str]:
     for key in ("message", "programmingLanguage", "stackTrace"):
         if isinstance(error.get(key), str):
             props["errorMessage" if key == "message" else key] = error[key]
+    _environment_properties(mapping(run_facets.get("environmentVariables")), props)
+    _extraction_error_properties(mapping(run_facets.get("extractionError")), props)
     dagster_run = mapping(run_facets.get("dagster_run"))
     for key in _DAGSTER_RUN_KEYS:
         if dagster_run.get(key) is not None:
             props[key] = java_string(dagster_run[key])
     return props
+
+
+#: Parts of an environment variable's name that make DataHub's converter redact its value.
+_SENSITIVE_NAME_PARTS = (
+    "SECRET",
+    "TOKEN",
+    "PASSWORD",
+    "PASSWD",
+    "PWD",
+    "KEY",
+    "CREDENTIAL",
+    "AUTH",
+)
+
+
+def _environment_properties(facet: Mapping[str, Any], props: dict[str, str]) -> None:
+    """``env.<NAME>`` for each variable of ``environmentVariables``; values of names that
+    look secret are ``[REDACTED]``, as DataHub writes them."""
+    variables = facet.get("environmentVariables")
+    for raw in variables if isinstance(variables, list) else ():
+        variable = mapping(raw)
+        name, value = variable.get("name"), variable.get("value")
+        if not isinstance(name, str) or value is None:
+            continue
+        secret = any(part in name.upper() for part in _SENSITIVE_NAME_PARTS)
+        props[f"env.{name}"] = "[REDACTED]" if secret else java_string(value)
+
+
+def _extraction_error_properties(facet: Mapping[str, Any], props: dict[str, str]) -> None:
+    """``extractionError.totalTasks`` / ``failedTasks`` / ``errors`` (a JSON array)."""
+    for key in ("totalTasks", "failedTasks"):
+        if facet.get(key) is not None:
+            props[f"extractionError.{key}"] = java_string(facet[key])
+    errors = facet.get("errors")
+    if isinstance(errors, list) and errors:
+        keys = ("errorMessage", "stackTrace", "task", "taskNumber")
+        rows = [{k: mapping(e)[k] for k in keys if mapping(e).get(k) is not None} for e in errors]
+        props["extractionError.errors"] = json.dumps(
+            rows, separators=(",", ":"), ensure_ascii=False
+        )

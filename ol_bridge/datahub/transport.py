@@ -68,8 +68,9 @@ class DatahubConfig(Config):
     * ``lite_path``: ``$OL_BRIDGE_HOME/datahub-lite.duckdb``; then
       ``./.ol-bridge/datahub-lite.duckdb`` (relative to the working directory).
 
-    Other keys: ``sink`` (``lite`` | ``rest`` | ``kafka`` | ``file``; default
-    ``lite``), ``file_path`` (required by the ``file`` sink), ``kafka`` (``bootstrap``,
+    Other keys: ``sink`` (``lite`` | ``rest`` | ``kafka`` | ``file``; default ``rest``
+    when a ``server`` is configured, here or in ``DATAHUB_GMS_URL``, else ``lite``),
+    ``file_path`` (required by the ``file`` sink), ``kafka`` (``bootstrap``,
     ``schema_registry_url``, ``topic``, ``producer_config``,
     ``schema_registry_config``), ``rest_endpoint`` (``restli`` batches through
     ``/aspects?action=ingestProposalBatch``, ``openapi`` through
@@ -120,8 +121,9 @@ class DatahubConfig(Config):
                 f"Unknown key(s) {unknown} in the `datahub` transport config; allowed: "
                 f"{sorted(cls.FIELDS)}."
             )
-        sink = _choice(params, "sink", _SINKS, "lite")
         server = _optional_str(params, "server") or env.get("DATAHUB_GMS_URL") or None
+        # production has a GMS; the embedded store is for trying ol-bridge out without one
+        sink = _choice(params, "sink", _SINKS, "rest" if server else "lite")
         token = _optional_str(params, "token") or env.get("DATAHUB_GMS_TOKEN") or None
         lite_path = _optional_str(params, "lite_path") or (
             str(Path(env["OL_BRIDGE_HOME"]) / LITE_FILE_NAME)

@@ -28,10 +28,9 @@ log = logging.getLogger(__name__)
 
 
 def sink_errors() -> tuple[type[BaseException], ...]:
-    """Errors that mean "DataHub is unreachable or busy now", worth a retry by the producer."""
-    import duckdb  # DataHub Lite's engine; raises its own errors for a locked or bad file
-
-    return (DeliveryError, OSError, duckdb.Error)
+    """Errors that mean "DataHub is unreachable or busy now", worth a retry by the producer
+    (the Lite sink reports DuckDB's own errors as DeliveryError)."""
+    return (DeliveryError, OSError)
 
 
 class Relay(Protocol):
@@ -99,7 +98,6 @@ class Ingestor:
         self._writer = GroupWriter(
             sink if sink is not None else open_sink(datahub),
             batch_size=datahub.batch_size,
-            lite_path=datahub.lite_path if datahub.sink == "lite" else None,
         )
         self._relay = relay
         self._metrics = metrics

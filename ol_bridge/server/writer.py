@@ -11,15 +11,11 @@ cannot fail its neighbours.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import logging
-import os
 import queue
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future
-from pathlib import Path
 
 import attrs
 
@@ -34,24 +30,6 @@ log = logging.getLogger(__name__)
 MAX_GROUP_PROPOSALS = 5_000
 
 
-@contextlib.contextmanager
-def lite_lock(lite_path: str | os.PathLike[str]) -> Iterator[None]:
-    """Hold the cross-process lock ol-bridge takes around every DataHub Lite access.
-
-    DuckDB lets one process at a time open the file for writing; several ``serve``
-    workers on one machine (or a test reading the file) take turns through this lock
-    (``<lite_path>.lock``) instead of failing on DuckDB's own lock conflict.
-    """
-    lock_path = Path(f"{lite_path}.lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with lock_path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 @attrs.frozen
 class _Job:
     mcps: Sequence[Mcp]
@@ -61,12 +39,9 @@ class _Job:
 class GroupWriter:
     """Writes submitted proposals to ``sink`` from one background thread."""
 
-    def __init__(
-        self, sink: MetadataSink, *, batch_size: int, lite_path: str | None = None
-    ) -> None:
+    def __init__(self, sink: MetadataSink, *, batch_size: int) -> None:
         self._sink = sink
         self._batch_size = batch_size
-        self._lite_path = lite_path
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._pending = 0
         self._pending_lock = threading.Lock()
@@ -155,8 +130,6 @@ class GroupWriter:
         # a request's events, and concurrent requests about one pipeline, repeat aspects:
         # each is written once, with its last value (the same DataHub afterwards)
         mcps = coalesce(mcps)
-        lock = lite_lock(self._lite_path) if self._lite_path else contextlib.nullcontext()
-        with lock:
-            for chunk in batched(mcps, self._batch_size):
-                self._sink.write(chunk)
-            self._sink.flush()
+        for chunk in batched(mcps, self._batch_size):
+            self._sink.write(chunk)
+        self._sink.flush()

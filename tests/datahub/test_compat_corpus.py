@@ -34,6 +34,10 @@ DEFAULT_FIELDS: dict[str, dict[str, Any]] = {
     },
     "operation": {"partitionSpec": {"partition": "FULL_TABLE_SNAPSHOT", "type": "FULL_TABLE"}},
     "dataProcessInstanceProperties": {"customProperties": {}},
+    "assertionRunEvent": {
+        "partitionSpec": {"partition": "FULL_TABLE_SNAPSHOT", "type": "FULL_TABLE"}
+    },
+    "assertionInfo": {"customProperties": {}},
     "schemaMetadata": {
         "created": {"time": 0, "actor": "urn:li:corpuser:unknown"},
         "lastModified": {"time": 0, "actor": "urn:li:corpuser:unknown"},

@@ -336,7 +336,8 @@ def test_fail_reports_failure_with_error_message() -> None:
         "timestampMillis": T0_MS,
         "partitionSpec": {"partition": "FULL_TABLE_SNAPSHOT", "type": "FULL_TABLE"},
         "status": "COMPLETE",
-        "result": {"type": "FAILURE", "nativeResultType": "FAIL"},
+        # DataHub's newest converter names the facet that reported the failure
+        "result": {"type": "FAILURE", "nativeResultType": "ERROR_MESSAGE"},
     }
     props = aspect(out, dpi, "dataProcessInstanceProperties")["customProperties"]
     assert (props["errorMessage"], props["programmingLanguage"], props["stackTrace"]) == (
@@ -344,6 +345,12 @@ def test_fail_reports_failure_with_error_message() -> None:
         "python",
         "Traceback...",
     )
+
+
+def test_fail_without_error_facet_reports_its_event_type() -> None:
+    out = convert_event(step_event("FAIL"))
+    result = aspect(out, f"urn:li:dataProcessInstance:{STEP_RUN_ID}", "dataProcessInstanceRunEvent")
+    assert result["result"] == {"type": "FAILURE", "nativeResultType": "FAIL"}
 
 
 def test_abort_reports_skipped() -> None:

@@ -9,6 +9,7 @@ OpenLineage endpoint at once (a ``composite`` transport), as a user switching pa
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,7 +34,9 @@ def datahub_endpoint_urns(event: dict[str, Any]) -> set[str]:
     orchestrator = the ``jobType`` integration lower-cased; DataFlow id = job name up to
     its first dot, cluster = job namespace; DataJob id = the full job name; the
     DataProcessInstance id is the OL run id; a dataset ``<scheme>://...`` namespace names
-    the platform and the dataset name is kept (env PROD).
+    the platform and the dataset name is kept (env PROD); each input data quality
+    assertion is ``urn:li:assertion:<name-based UUID of dataset:column:assertion>``
+    (``OpenLineageRunMapper.processDataQualityAssertions``).
     """
     job = event["job"]
     orchestrator = job["facets"]["jobType"]["integration"].lower()
@@ -42,8 +45,22 @@ def datahub_endpoint_urns(event: dict[str, Any]) -> set[str]:
     urns.add(f"urn:li:dataProcessInstance:{event['run']['runId']}")
     for item in [*event.get("inputs", []), *event.get("outputs", [])]:
         platform = urlsplit(item["namespace"]).scheme
-        urns.add(f"urn:li:dataset:(urn:li:dataPlatform:{platform},{item['name']},PROD)")
+        dataset = f"urn:li:dataset:(urn:li:dataPlatform:{platform},{item['name']},PROD)"
+        urns.add(dataset)
+        checks = item.get("inputFacets", {}).get("dataQualityAssertions", {})
+        for check in checks.get("assertions", []):
+            seed = f"{dataset}:{check.get('column') or ''}:{check['assertion']}"
+            urns.add(f"urn:li:assertion:{name_uuid(seed)}")
     return urns
+
+
+def name_uuid(name: str) -> str:
+    """Java's ``UUID.nameUUIDFromBytes``: MD5 of the bytes, version 3, IETF variant."""
+    digest = bytearray(hashlib.md5(name.encode()).digest())
+    digest[6] = (digest[6] & 0x0F) | 0x30
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    hex_ = digest.hex()
+    return f"{hex_[:8]}-{hex_[8:12]}-{hex_[12:16]}-{hex_[16:20]}-{hex_[20:]}"
 
 
 @pytest.fixture(scope="module")

@@ -40,6 +40,21 @@ def test_defaults_write_to_datahub_lite_in_a_local_folder() -> None:
     assert config.batch_size == 1000  # a multiple of acryl-datahub's 200 proposals per request
 
 
+@pytest.mark.parametrize(
+    ("params", "environ", "sink"),
+    [
+        ({"server": "http://gms:8080"}, {}, "rest"),
+        ({}, {"DATAHUB_GMS_URL": "http://env-gms:8080"}, "rest"),
+        ({}, {}, "lite"),
+        ({"server": "http://gms:8080", "sink": "lite"}, {}, "lite"),  # asked for explicitly
+    ],
+)
+def test_the_sink_defaults_to_rest_when_a_server_is_configured(
+    params: dict[str, str], environ: dict[str, str], sink: str
+) -> None:
+    assert DatahubConfig.from_dict(params, environ=environ).sink == sink
+
+
 def test_precedence_config_over_environment_over_defaults() -> None:
     environ = {
         "DATAHUB_GMS_URL": "http://env-gms:8080",

@@ -14,11 +14,10 @@ from typing import Any
 
 import attrs
 
-from ol_bridge.datahub.sinks.lite import open_lite
+from ol_bridge.datahub.sinks.lite import lite_lock, open_lite
 from ol_bridge.server.config import ServerConfig
 from ol_bridge.server.metrics import Metrics
 from ol_bridge.server.run import uvicorn_server
-from ol_bridge.server.writer import lite_lock
 
 
 @attrs.frozen

@@ -1,25 +1,34 @@
 """DataHub Lite sink: acryl-datahub's embedded DuckDB metadata store.
 
-Proposals go through DataHub Lite's own API (``get_datahub_lite`` with the ``duckdb``
-implementation), so the file is readable with ``datahub lite ls/get/search`` once the
-CLI is pointed at it (``datahub lite init --type duckdb --file <lite_path>``).
+The file is created and laid out by DataHub Lite's own API (``get_datahub_lite`` with the
+``duckdb`` implementation), and every row is what Lite's ``write`` would store, so it is
+readable with ``datahub lite ls/get/search`` once the CLI is pointed at it (``datahub lite
+init --type duckdb --file <lite_path>``). Lite's ``write`` costs ~20 statements and several
+commits per aspect; this sink stores a whole batch in one transaction with bulk statements
+(:mod:`ol_bridge.datahub.sinks.lite_bulk`, which keeps Lite's versioning and browse index).
 
 DataHub Lite ignores ``changeType``: it would store a PATCH's operation list as the
-aspect. This sink applies patches itself (read the aspect from Lite, apply the patch
-with GMS's rules from :mod:`ol_bridge.datahub.sinks.patch`, write the result as an
-UPSERT). The DuckDB file is opened for each ``write`` and closed right after, because
-DuckDB lets only one process hold a file open for writing: keeping it open would lock
-out ``datahub lite`` (and a second ol-bridge process) for the life of the daemon.
+aspect. This sink applies patches itself (the aspect stored or written earlier in the batch,
+patched with GMS's rules from :mod:`ol_bridge.datahub.sinks.patch`, stored as an UPSERT).
+
+Lite-specific concerns live here: the DuckDB file is opened for each ``write`` / ``flush``
+and closed right after, under a cross-process lock (``<lite_path>.lock``), because DuckDB
+lets only one process hold a file open for writing (keeping it open would lock out
+``datahub lite`` and other ol-bridge processes); DuckDB's errors (a file locked by another
+program, a corrupt file) become :class:`~ol_bridge.errors.DeliveryError` saying what to do.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from datahub.emitter.aspect import ASPECT_MAP, JSON_CONTENT_TYPE, JSON_PATCH_CONTENT_TYPE
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
 from datahub.emitter.serialization_helper import post_json_transform, pre_json_transform
@@ -31,6 +40,7 @@ from datahub.metadata.schema_classes import (
     _Aspect,
 )
 
+from ol_bridge.datahub.sinks import lite_bulk
 from ol_bridge.datahub.sinks.base import Mcp
 from ol_bridge.datahub.sinks.patch import apply_patch
 from ol_bridge.errors import DeliveryError, LitePatchError
@@ -42,6 +52,46 @@ def open_lite(path: str | os.PathLike[str], *, read_only: bool = False) -> DataH
         {"type": "duckdb", "config": {"file": str(path), "read_only": read_only}},
         read_only=read_only,
     )
+
+
+@contextlib.contextmanager
+def lite_lock(lite_path: str | os.PathLike[str]) -> Iterator[None]:
+    """Hold the cross-process lock ol-bridge takes around every DataHub Lite access.
+
+    DuckDB lets one process at a time open the file for writing; ol-bridge processes on
+    one machine (``serve`` workers, the sensor, a test reading the file) take turns
+    through this lock (``<lite_path>.lock``) instead of failing on DuckDB's own.
+    """
+    lock_path = Path(f"{lite_path}.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def _writable(path: Path) -> Iterator[DataHubLiteLocal[Any]]:
+    """Lite at ``path`` opened for writing under the lock, closed (never reindexed) after;
+    DuckDB's and the file system's errors as DeliveryError."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with lite_lock(path):
+        try:
+            lite = open_lite(path)
+        except (OSError, duckdb.Error) as error:
+            raise DeliveryError(
+                f"Cannot open DataHub Lite at {path}: {error}. If another program (e.g. "
+                "`datahub lite` or a second ol-bridge without the shared lock) holds the "
+                "file, close it; if the file is damaged, move it away to start a new one."
+            ) from error
+        try:
+            yield lite
+        except duckdb.Error as error:
+            raise DeliveryError(f"DataHub Lite at {path} failed to store: {error}") from error
+        finally:
+            _close_without_reindex(lite)
 
 
 class LiteSink:
@@ -57,28 +107,48 @@ class LiteSink:
         return self._path
 
     def write(self, mcps: Sequence[Mcp]) -> None:
+        """Store ``mcps`` in order, in one transaction (all of them or none)."""
         if not mcps:
             return
-        self._path.parent.mkdir(parents=True, exist_ok=True)
+        with _writable(self._path) as lite:
+            if any(getattr(m, "systemMetadata", None) is not None for m in mcps):
+                urns = self._write_one_by_one(lite, mcps)  # Lite's own rules for those
+            else:
+                urns = self._write_batch(lite, mcps)
+        self._unindexed.update(urns)
+
+    def _write_batch(self, lite: DataHubLiteLocal[Any], mcps: Sequence[Mcp]) -> list[str]:
+        db = _connection(lite)
+        recorder = lite_bulk.EdgeRecorder()
+        db.begin()
         try:
-            lite = open_lite(self._path)
-        except OSError as error:
-            raise DeliveryError(f"Cannot open DataHub Lite at {self._path}: {error}") from error
-        try:
+            keys = {(str(m.entityUrn), str(m.aspectName)) for m in mcps}
+            current = lite_bulk.load_current(db, keys)
+            latest = {key: state.metadata for key, state in current.items()}
+            writes = []
             for mcp in mcps:
-                upsert = self._as_upsert(lite, mcp)
-                lite.write(upsert)
-                self._unindexed.add(str(upsert.entityUrn))
-        finally:
-            _close_without_reindex(lite)
+                write = _aspect_write(mcp, latest)
+                latest[(write.urn, write.name)] = write.json
+                writes.append(write)
+            lite_bulk.write_aspects(db, writes, recorder, current)
+            lite_bulk.apply_edges(db, recorder.ops)
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
+        return [w.urn for w in writes]
+
+    def _write_one_by_one(self, lite: DataHubLiteLocal[Any], mcps: Sequence[Mcp]) -> list[str]:
+        urns = []
+        for mcp in mcps:
+            upsert = self._as_upsert(lite, mcp)
+            lite.write(upsert)
+            urns.append(str(upsert.entityUrn))
+        return urns
 
     def _as_upsert(self, lite: DataHubLiteLocal[Any], mcp: Mcp) -> MetadataChangeProposalWrapper:
         if isinstance(mcp, MetadataChangeProposalWrapper):
-            if mcp.changeType != ChangeTypeClass.UPSERT:
-                raise LitePatchError(
-                    f"DataHub Lite can only store UPSERTs; got {mcp.changeType} for "
-                    f"{mcp.aspectName} of {mcp.entityUrn}."
-                )
+            _check_upsert(mcp)
             return mcp
         return _raw_to_upsert(lite, mcp)
 
@@ -88,36 +158,68 @@ class LiteSink:
         Every ``write`` commits its aspects before it returns; only the index edges that
         ``datahub lite ls`` browses are made here, with Lite's own hooks, for just those
         entities (Lite's ``reindex`` redoes every entity stored, which is what made its
-        ``close()`` slower the more the store held). Adding an edge is idempotent.
+        ``close()`` slower the more the store held), in one transaction.
         """
         if not self._unindexed:
             return
-        try:
-            lite = open_lite(self._path)
-        except OSError as error:
-            raise DeliveryError(f"Cannot open DataHub Lite at {self._path}: {error}") from error
-        try:
-            for urn in sorted(self._unindexed):
-                _index_entity(lite, urn)
-        finally:
-            _close_without_reindex(lite)
+        with _writable(self._path) as lite:
+            db = _connection(lite)
+            recorder = lite_bulk.EdgeRecorder()
+            db.begin()
+            try:
+                lite_bulk.index_entities(db, self._unindexed, recorder)
+                lite_bulk.apply_edges(db, recorder.ops)
+                db.commit()
+            except BaseException:
+                db.rollback()
+                raise
         self._unindexed.clear()
 
     def close(self) -> None:
         """Nothing stays open between writes."""
 
 
-def _index_entity(lite: DataHubLiteLocal[Any], urn: str) -> None:
-    """Lite's per-entity indexing (what its ``reindex`` does for every entity), for one."""
-    aspects = lite.get(urn, None, typed=True) or {}
-    typed = {name: aspect for name, aspect in aspects.items() if isinstance(aspect, _Aspect)}
-    post_update = getattr(lite, "post_update_hook", None)
-    global_post_update = getattr(lite, "global_post_update_hook", None)
-    if not callable(post_update) or not callable(global_post_update):
-        return  # a Lite implementation without the hooks indexes on its own
-    for name, aspect in typed.items():
-        post_update(urn, name, aspect)
-    global_post_update(urn, typed)
+def _connection(lite: DataHubLiteLocal[Any]) -> Any:
+    """The DuckDB connection of a DuckDB-backed Lite (``duckdb_client``)."""
+    db = getattr(lite, "duckdb_client", None)
+    if db is None:
+        raise DeliveryError(
+            f"DataHub Lite implementation {type(lite).__name__} has no DuckDB connection; "
+            "ol-bridge writes only the duckdb type of DataHub Lite."
+        )
+    return db
+
+
+def _check_upsert(mcp: MetadataChangeProposalWrapper) -> None:
+    if mcp.changeType != ChangeTypeClass.UPSERT:
+        raise LitePatchError(
+            f"DataHub Lite can only store UPSERTs; got {mcp.changeType} for "
+            f"{mcp.aspectName} of {mcp.entityUrn}."
+        )
+
+
+def _aspect_write(mcp: Mcp, latest: dict[tuple[str, str], Any]) -> lite_bulk.AspectWrite:
+    """``mcp`` as the aspect JSON to store; a PATCH applied to the ``latest`` value."""
+    if isinstance(mcp, MetadataChangeProposalWrapper):
+        _check_upsert(mcp)
+        aspect = mcp.aspect
+        if mcp.entityUrn is None or mcp.aspectName is None or not isinstance(aspect, _Aspect):
+            raise LitePatchError(
+                f"DataHub Lite needs proposals with entityUrn, aspectName and aspect; got "
+                f"{mcp.entityType} {mcp.entityUrn!r} {mcp.aspectName!r}."
+            )
+        name = mcp.aspectName
+        return lite_bulk.AspectWrite(
+            str(mcp.entityUrn),
+            name,
+            lite_bulk.gms_json(aspect),
+            lite_bulk.typed_if_indexed(name, aspect),
+        )
+    key = (str(mcp.entityUrn), str(mcp.aspectName))
+    patched = _patched_aspect(mcp, lambda: latest.get(key))
+    return lite_bulk.AspectWrite(
+        key[0], key[1], lite_bulk.gms_json(patched), lite_bulk.typed_if_indexed(key[1], patched)
+    )
 
 
 def _close_without_reindex(lite: DataHubLiteLocal[Any]) -> None:
@@ -134,6 +236,23 @@ def _close_without_reindex(lite: DataHubLiteLocal[Any]) -> None:
 def _raw_to_upsert(
     lite: DataHubLiteLocal[Any], mcp: MetadataChangeProposalClass
 ) -> MetadataChangeProposalWrapper:
+    """A raw proposal as an UPSERT Lite's own ``write`` can store (a PATCH applied to the
+    aspect Lite holds)."""
+
+    def stored() -> Any:
+        found = lite.get(str(mcp.entityUrn), [str(mcp.aspectName)], typed=True)
+        current = found.get(str(mcp.aspectName)) if found else None
+        return pre_json_transform(current.to_obj()) if isinstance(current, _Aspect) else None
+
+    aspect = _patched_aspect(mcp, stored)
+    return MetadataChangeProposalWrapper(
+        entityUrn=mcp.entityUrn, aspect=aspect, systemMetadata=mcp.systemMetadata
+    )
+
+
+def _patched_aspect(mcp: MetadataChangeProposalClass, current: Any) -> _Aspect:
+    """The typed aspect a raw proposal stores: its UPSERT value, or its PATCH applied to
+    ``current()`` (the aspect as GMS JSON, None when there is none)."""
     aspect_name, urn = mcp.aspectName, mcp.entityUrn
     if aspect_name is None or urn is None or mcp.aspect is None:
         raise LitePatchError(
@@ -146,14 +265,9 @@ def _raw_to_upsert(
     payload: Any = json.loads(mcp.aspect.value)
     content_type = mcp.aspect.contentType
     if mcp.changeType == ChangeTypeClass.PATCH and content_type == JSON_PATCH_CONTENT_TYPE:
-        stored = lite.get(urn, [aspect_name], typed=True)
-        current = stored.get(aspect_name) if stored else None
         # Patches address the aspect in GMS's JSON form (unions unwrapped), so compare
-        # like with like: typed aspect -> GMS JSON -> patch -> typed aspect.
-        current_json = (
-            pre_json_transform(current.to_obj()) if isinstance(current, _Aspect) else None
-        )
-        payload = apply_patch(aspect_name, current_json, payload)
+        # like with like: GMS JSON -> patch -> typed aspect.
+        payload = apply_patch(aspect_name, current(), payload)
     elif mcp.changeType != ChangeTypeClass.UPSERT or content_type != JSON_CONTENT_TYPE:
         raise LitePatchError(
             f"DataHub Lite cannot store a {mcp.changeType} proposal with content type "
@@ -170,6 +284,4 @@ def _raw_to_upsert(
             f"After applying the PATCH, aspect {aspect_name} of {urn} does not validate "
             f"against DataHub's schema: {json.dumps(payload)[:500]}"
         )
-    return MetadataChangeProposalWrapper(
-        entityUrn=urn, aspect=aspect, systemMetadata=mcp.systemMetadata
-    )
+    return aspect

@@ -14,8 +14,10 @@ from collections.abc import Sequence
 from typing import Literal
 
 from datahub.configuration.common import ConfigurationError, OperationalError
+from datahub.emitter.mcp import MetadataChangeProposalWrapper
 from datahub.emitter.rest_emitter import DataHubRestEmitter, EmitMode
 
+from ol_bridge.datahub.aspect_json import serialized_proposal
 from ol_bridge.datahub.sinks.base import Mcp
 from ol_bridge.errors import ConfigError, DeliveryError
 
@@ -71,6 +73,12 @@ class RestSink:
         if not mcps:
             return
         emitter = self._connect()
+        if self._endpoint == "restli":
+            # the same request body; the converter's typed aspects skip avrogen's re-validation
+            mcps = [
+                serialized_proposal(m) if isinstance(m, MetadataChangeProposalWrapper) else m
+                for m in mcps
+            ]
         try:
             emitter.emit_mcps(list(mcps), emit_mode=EmitMode.SYNC_PRIMARY)
         except OperationalError as error:

@@ -33,7 +33,14 @@ from sqlalchemy.engine import Connection
 
 from ol_bridge.delivery.config import OnFull, Synchronous
 from ol_bridge.delivery.database import OutboxDatabase, SqliteFile
-from ol_bridge.delivery.schema import COUNTERS, DESTINATIONS, EVENTS, QUEUE, prepare
+from ol_bridge.delivery.schema import (
+    COUNTERS,
+    DESTINATIONS,
+    EVENTS,
+    QUEUE,
+    current_version,
+    prepare,
+)
 from ol_bridge.errors import OutboxFullError
 
 
@@ -72,6 +79,13 @@ class EnqueueResult:
 
 def event_key(payload: str) -> str:
     return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def dedup_key(key: str, destinations: Sequence[str]) -> str:
+    """An event's key for these destinations (the same event for other destinations is
+    another hand-off, not a duplicate)."""
+    scope = "\x1e".join(sorted(destinations))
+    return hashlib.sha256(f"{key}\x1f{scope}".encode("utf-8", "surrogatepass")).hexdigest()[:40]
 
 
 def _sql(text: str) -> sa.TextClause:
@@ -138,18 +152,26 @@ class Outbox:
         max_events: int = 100_000,
         on_full: OnFull = "pause",
         key: str | None = None,
+        resend: bool = False,
     ) -> EnqueueResult:
         """Store one event for each destination; committed when this returns.
 
         ``key`` identifies the event for deduplication (``payload.identity_key``); by
-        default the hash of its JSON.
+        default the hash of its JSON. An event is a duplicate for the same destinations
+        only: handed to other destinations (a backfill into a file), it is queued for them.
+        ``resend``: an event delivered already (remembered for ``dedup_seconds``) is queued
+        again; one still waiting is not (it will be delivered anyway).
         """
         if not destinations:
             return EnqueueResult()
-        key = key or event_key(payload)
+        key = dedup_key(key or event_key(payload), destinations)
         dropped: list[str] = []
         with self._transaction():
-            if self._run("SELECT 1 FROM {events} WHERE key = :key", key=key).first():
+            row = self._run("SELECT id, waiting FROM {events} WHERE key = :key", key=key).first()
+            existing = tuple(row) if row is not None else None
+            if existing is not None and resend and existing[1] == 0:
+                self._run("DELETE FROM {events} WHERE id = :id", id=existing[0])
+            elif existing is not None:
                 self._bump("duplicates_dropped")
                 return EnqueueResult(duplicate=True)
             for name in destinations:
@@ -437,6 +459,14 @@ class Outbox:
             "ON CONFLICT (name) DO UPDATE SET value = {counters}.value + 1",
             name=counter,
         )
+
+
+def outbox_exists(database: OutboxDatabase) -> bool:
+    """Whether ``database`` holds an outbox, without creating one (operator commands)."""
+    if isinstance(database, SqliteFile) and not database.path.exists():
+        return False
+    with database.connect() as connection, connection.begin():
+        return current_version(connection) is not None
 
 
 #: server databases whose tables this process has already checked (or created)

@@ -78,7 +78,10 @@ def _open(ctx: click.Context, **given: Any) -> Outbox:
             "--path or --url if the sensor's DeliveryConfig sets one, or --dagster-home (or "
             "DAGSTER_HOME) for the instance the sensor runs in."
         )
-    return Outbox(location.database)
+    box = Outbox(location.database)
+    for recovery in box.recoveries:  # a damaged file was moved aside on opening it
+        click.echo(f"WARNING: {recovery.describe()}", err=True)
+    return box
 
 
 def _instance_location(dagster_home: Path | None) -> OutboxLocation:

@@ -136,6 +136,8 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {0: _from_0, 1: _from_1}
 
 def prepare(connection: Connection, where: str) -> None:
     """Create the tables, or migrate them to :data:`SCHEMA_VERSION`."""
+    if _is_current(connection):  # the usual case, in one query (every tick opens it)
+        return
     with connection.begin():
         _lock(connection)
         version = current_version(connection)
@@ -162,6 +164,15 @@ def prepare(connection: Connection, where: str) -> None:
             metadata.create_all(connection)  # tables a migration does not create itself
             _set_version(connection, version + 1)
             version += 1
+
+
+def _is_current(connection: Connection) -> bool:
+    try:
+        with connection.begin():
+            found = connection.execute(sa.text(f"SELECT max(version) FROM {VERSION}")).scalar()
+    except sa.exc.DBAPIError:  # no version table yet (rolled back)
+        return False
+    return found == SCHEMA_VERSION
 
 
 def current_version(connection: Connection) -> int | None:

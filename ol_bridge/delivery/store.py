@@ -142,7 +142,25 @@ def _recovering(
 ) -> Callable[Concatenate[Outbox, _P], _R]:
     """Run ``method``; if the outbox file turns out damaged, recover (see ``_recover``) and
     run it again on the fresh outbox."""
+    return _on_damage(method, lambda: None, retry=True)
 
+
+def _recovering_stale(
+    default: _R,
+) -> Callable[[Callable[Concatenate[Outbox, _P], _R]], Callable[Concatenate[Outbox, _P], _R]]:
+    """For methods about events read before a recovery (their ids were the damaged
+    file's): recover, then return ``default`` without running them again. Those events
+    were queued again from the file, so a send that did happen may repeat once; none is
+    lost."""
+    return lambda method: _on_damage(method, lambda: default, retry=False)
+
+
+def _on_damage(
+    method: Callable[Concatenate[Outbox, _P], _R],
+    default: Callable[[], Any],
+    *,
+    retry: bool,
+) -> Callable[Concatenate[Outbox, _P], _R]:
     @functools.wraps(method)
     def run(self: Outbox, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
         try:
@@ -151,34 +169,9 @@ def _recovering(
             if not self._damaged(error):
                 raise
             self._recover(error)
-            return method(self, *args, **kwargs)
+            return method(self, *args, **kwargs) if retry else default()  # type: ignore[no-any-return]
 
     return run
-
-
-def _recovering_stale(
-    default: _R,
-) -> Callable[[Callable[Concatenate[Outbox, _P], _R]], Callable[Concatenate[Outbox, _P], _R]]:
-    """For methods about events read before a recovery (their ids were the damaged
-    file's): recover, then do nothing. Those events were queued again from the file, so a
-    send that did happen may repeat once; none is lost."""
-
-    def wrap(
-        method: Callable[Concatenate[Outbox, _P], _R],
-    ) -> Callable[Concatenate[Outbox, _P], _R]:
-        @functools.wraps(method)
-        def run(self: Outbox, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-            try:
-                return method(self, *args, **kwargs)
-            except Exception as error:
-                if not self._damaged(error):
-                    raise
-                self._recover(error)
-                return default
-
-        return run
-
-    return wrap
 
 
 class Outbox:

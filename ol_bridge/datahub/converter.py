@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from datahub.emitter.mcp_patch_builder import MetadataPatchProposal
 from datahub.metadata.schema_classes import (
     AuditStampClass,
     DataFlowInfoClass,
@@ -34,9 +33,9 @@ from datahub.metadata.urns import (
     DataPlatformInstanceUrn,
     DataPlatformUrn,
 )
-from datahub.specific.aspect_helpers.tags import HasTagsPatch
 from datahub.specific.datajob import DataJobPatchBuilder
 
+from ol_bridge._compat.datahub import DataFlowTagsPatch
 from ol_bridge.datahub import aspects
 from ol_bridge.datahub.aspects import DATAHUB_ACTOR, Proposal
 from ol_bridge.datahub.assertions import assertion_proposals
@@ -64,11 +63,6 @@ from ol_bridge.datahub.properties import (
     run_custom_properties,
 )
 from ol_bridge.errors import ConversionError
-
-
-class _DataFlowTagsPatch(HasTagsPatch, MetadataPatchProposal):
-    """Tag patches on a DataFlow (acryl-datahub has no DataFlow patch builder)."""
-
 
 _SUBTYPE_NAMES = {"JOB": "Job", "TASK": "Task", "ASSET": "Asset", "DAG": "DAG", "QUERY": "Query"}
 
@@ -204,7 +198,7 @@ def _flow_tags(flow: DataFlowUrn, run_facets: Mapping[str, Any]) -> list[Proposa
         return []
     if not tags.tags:
         return aspects.upserts(flow, [tags])  # what DataHub's converter writes
-    builder = _DataFlowTagsPatch(str(flow))
+    builder = DataFlowTagsPatch(str(flow))
     for tag in tags.tags:
         builder.add_tag(tag)
     return list(builder.build())

@@ -88,6 +88,19 @@ def db_table_location(
 class AnnotatingIOManager(dg.IOManager):
     """Delegates to ``inner`` and then records the warehouse table an output went to.
 
+    Wrap one of Dagster's table IO managers (``SnowflakePandasIOManager``,
+    ``BigQueryPandasIOManager``, ``DuckDBPandasIOManager``, ...) to give every output a
+    ``datahub/url`` link to its DataHub page, as acryl-datahub-dagster-plugin's
+    ``DataHubSnowflakePandasIOManager`` does::
+
+        @dg.io_manager
+        def warehouse(context: dg.InitResourceContext) -> AnnotatingIOManager:
+            inner = SnowflakePandasIOManager(database="ANALYTICS", ...)
+            return AnnotatingIOManager(
+                inner.create_io_manager(context), platform="snowflake",
+                database="ANALYTICS", datahub_url="https://datahub.example.com",
+            )
+
     ``dagster/table_name`` and ``dagster/storage_kind`` are added unless ``inner`` (one of
     Dagster's ``DbIOManager`` s) recorded them already; the DataHub link names the table as
     ol-bridge's naming rule does, so it opens the dataset lineage lands on.

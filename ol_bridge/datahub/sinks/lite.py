@@ -38,7 +38,7 @@ from datahub.metadata.schema_classes import ChangeTypeClass, MetadataChangePropo
 
 from ol_bridge._compat.datahub import Aspect, close_lite_without_reindex, is_aspect
 from ol_bridge.datahub.sinks import lite_bulk
-from ol_bridge.datahub.sinks.base import Mcp
+from ol_bridge.datahub.sinks.base import Proposal
 from ol_bridge.datahub.sinks.patch import apply_patch
 from ol_bridge.errors import DeliveryError, LitePatchError
 
@@ -103,7 +103,7 @@ class LiteSink:
     def path(self) -> Path:
         return self._path
 
-    def write(self, mcps: Sequence[Mcp]) -> None:
+    def write(self, mcps: Sequence[Proposal]) -> None:
         """Store ``mcps`` in order, in one transaction (all of them or none)."""
         if not mcps:
             return
@@ -114,7 +114,7 @@ class LiteSink:
                 urns = self._write_batch(lite, mcps)
         self._unindexed.update(urns)
 
-    def _write_batch(self, lite: DataHubLiteLocal[Any], mcps: Sequence[Mcp]) -> list[str]:
+    def _write_batch(self, lite: DataHubLiteLocal[Any], mcps: Sequence[Proposal]) -> list[str]:
         db = _connection(lite)
         recorder = lite_bulk.EdgeRecorder()
         db.begin()
@@ -135,7 +135,7 @@ class LiteSink:
             raise
         return [w.urn for w in writes]
 
-    def _write_one_by_one(self, lite: DataHubLiteLocal[Any], mcps: Sequence[Mcp]) -> list[str]:
+    def _write_one_by_one(self, lite: DataHubLiteLocal[Any], mcps: Sequence[Proposal]) -> list[str]:
         urns = []
         for mcp in mcps:
             upsert = self._as_upsert(lite, mcp)
@@ -143,7 +143,9 @@ class LiteSink:
             urns.append(str(upsert.entityUrn))
         return urns
 
-    def _as_upsert(self, lite: DataHubLiteLocal[Any], mcp: Mcp) -> MetadataChangeProposalWrapper:
+    def _as_upsert(
+        self, lite: DataHubLiteLocal[Any], mcp: Proposal
+    ) -> MetadataChangeProposalWrapper:
         if isinstance(mcp, MetadataChangeProposalWrapper):
             _check_upsert(mcp)
             return mcp
@@ -195,7 +197,7 @@ def _check_upsert(mcp: MetadataChangeProposalWrapper) -> None:
         )
 
 
-def _aspect_write(mcp: Mcp, latest: dict[tuple[str, str], Any]) -> lite_bulk.AspectWrite:
+def _aspect_write(mcp: Proposal, latest: dict[tuple[str, str], Any]) -> lite_bulk.AspectWrite:
     """``mcp`` as the aspect JSON to store; a PATCH applied to the ``latest`` value."""
     if isinstance(mcp, MetadataChangeProposalWrapper):
         _check_upsert(mcp)

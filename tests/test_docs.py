@@ -1,11 +1,13 @@
 """The README and docs/*.md are true to the code: their Python runs (or at least compiles and
 imports, where it holds placeholders such as ``assets=[...]``), a ``# value`` comment under
 an expression is what it evaluates to, every ``ol-bridge`` command line they show parses
-with the real command line, and every repository path they name exists."""
+with the real command line, and every repository path and ``ol_bridge.*`` name they cite
+exists."""
 
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 from pathlib import Path
 from typing import Any
@@ -130,3 +132,30 @@ def test_paths_named_in_docs_and_docstrings_exist() -> None:
             if not (ROOT / path).exists():
                 missing.append(f"{source.relative_to(ROOT)}: {path}")
     assert sorted(missing) == []
+
+
+_DOTTED = re.compile(r"`(ol_bridge(?:\.\w+)+)")
+
+
+def _resolves(dotted: str) -> bool:
+    parts = dotted.split(".")
+    for split in range(len(parts), 0, -1):
+        try:
+            found: Any = importlib.import_module(".".join(parts[:split]))
+        except ImportError:
+            continue
+        for attribute in parts[split:]:
+            if not hasattr(found, attribute):
+                return False
+            found = getattr(found, attribute)
+        return True
+    return False
+
+
+def test_dotted_names_in_the_docs_exist() -> None:
+    named = {(path, m.group(1)) for path in DOCS for m in _DOTTED.finditer(path.read_text())}
+    assert len(named) >= 20
+    missing = sorted(
+        f"{path.relative_to(ROOT)}: {name}" for path, name in named if not _resolves(name)
+    )
+    assert missing == []

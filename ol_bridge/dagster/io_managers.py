@@ -93,13 +93,15 @@ class AnnotatingIOManager(dg.IOManager):
     ``datahub/url`` link to its DataHub page, as acryl-datahub-dagster-plugin's
     ``DataHubSnowflakePandasIOManager`` does::
 
-        @dg.io_manager
-        def warehouse(context: dg.InitResourceContext) -> AnnotatingIOManager:
-            inner = SnowflakePandasIOManager(database="ANALYTICS", ...)
-            return AnnotatingIOManager(
-                inner.create_io_manager(context), platform="snowflake",
-                database="ANALYTICS", datahub_url="https://datahub.example.com",
-            )
+        class SnowflakeWithDataHubLinks(SnowflakePandasIOManager):
+            def create_io_manager(self, context: dg.InitResourceContext) -> dg.IOManager:
+                return AnnotatingIOManager(
+                    super().create_io_manager(context), platform="snowflake",
+                    database=self.database, default_schema=self.schema_,
+                    datahub_url="https://datahub.example.com",
+                )
+
+    (docs/migrating-from-datahub-dagster-plugin.md runs the same with DuckDB.)
 
     ``dagster/table_name`` and ``dagster/storage_kind`` are added unless ``inner`` (one of
     Dagster's ``DbIOManager`` s) recorded them already; the DataHub link names the table as

@@ -4,8 +4,8 @@ acryl-datahub serializes an aspect with ``pre_json_transform(aspect.to_obj())``;
 ``to_obj`` first validates the whole object against the Avro schema, then converts it, and
 the validation is most of the cost (every union member is tried). The converter builds its
 aspects from acryl-datahub's typed classes, so the walk that only re-checks them is skipped
-here: the conversion pass alone, through avrogen's global converter. This is the one place
-that reaches into avrogen's converter (it has no public "convert without validating");
+here: the conversion pass alone (:func:`ol_bridge._compat.datahub.unvalidated_to_obj`:
+avrogen has no public "convert without validating");
 ``tests/datahub/test_aspect_json.py`` checks the result equals ``to_obj``'s on every aspect
 the converter makes for the corpora. Input that did not come from typed constructors (a
 patched aspect) is still validated by the caller.
@@ -16,26 +16,22 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import avrogen.avrojson
 from datahub.emitter.aspect import JSON_CONTENT_TYPE
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
 from datahub.emitter.serialization_helper import pre_json_transform
-from datahub.metadata.schema_classes import (
-    GenericAspectClass,
-    MetadataChangeProposalClass,
-    _Aspect,
-)
+from datahub.metadata.schema_classes import GenericAspectClass, MetadataChangeProposalClass
+
+from ol_bridge._compat.datahub import Aspect, is_aspect, unvalidated_to_obj
 
 
-def aspect_json(aspect: _Aspect) -> Any:
+def aspect_json(aspect: Aspect) -> Any:
     """``pre_json_transform(aspect.to_obj())`` without ``to_obj``'s validation pass."""
-    converter: Any = avrogen.avrojson.get_global_json_converter(False)
-    return pre_json_transform(converter._generic_to_json(aspect, aspect.RECORD_SCHEMA))
+    return pre_json_transform(unvalidated_to_obj(aspect))
 
 
 def serialized_proposal(mcp: MetadataChangeProposalWrapper) -> MetadataChangeProposalClass:
     """``mcp.make_mcp()``: the proposal with its aspect as JSON, serialized as above."""
-    if not isinstance(mcp.aspect, _Aspect) or mcp.entityKeyAspect is not None:
+    if not is_aspect(mcp.aspect) or mcp.entityKeyAspect is not None:
         return mcp.make_mcp()
     return MetadataChangeProposalClass(
         entityType=mcp.entityType,

@@ -1,15 +1,15 @@
 """What the sensor uses each tick: hand events to the outbox, then drain it in the time box.
 
-Events go through a copy of the OpenLineage client whose transport is the outbox, so the
-client's own processing (filters, environment and tag facets, dataset reduction) applies
-exactly as when it emits directly; the destinations are the client's real transport, split
-per destination (``destinations.py``). Nothing is built, and no network is touched, on a
+Events go through an OpenLineage client built with the same configuration whose transport
+is the outbox (:func:`handoff_client`), so the client's own processing (filters,
+environment and tag facets, dataset reduction) applies exactly as when it emits
+directly; the destinations are the client's real transport, split per destination
+(``destinations.py``). Nothing is built, and no network is touched, on a
 tick with nothing to hand off and nothing due in the outbox.
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 import time
 from collections.abc import Callable
@@ -179,8 +179,7 @@ class SensorDelivery:
                 self._log,
                 resend=self._resend,
             )
-            self._handoff = copy.copy(self._get_client())
-            self._handoff.transport = self._transport
+            self._handoff = handoff_client(self._get_client(), self._transport)
         self._handoff.emit(event)
 
     def drain(self, seconds: float, *, ignore_backoff: bool = False) -> DrainReport | None:
@@ -293,6 +292,15 @@ class SensorDelivery:
                     )
                 )
         return lines
+
+
+def handoff_client(client: OpenLineageClient, outbox: Transport) -> OpenLineageClient:
+    """A client that processes events as ``client`` does and emits them to ``outbox``.
+
+    The processing comes from the configuration (the mapping the client was given, then the
+    same file and ``OPENLINEAGE__*`` variables); only the transport differs.
+    """
+    return OpenLineageClient(transport=outbox, config=client.user_defined_config)
 
 
 def _on_full_effect(config: DeliveryConfig) -> str:

@@ -18,7 +18,7 @@ from datahub.emitter.mcp import MetadataChangeProposalWrapper
 from datahub.emitter.rest_emitter import DataHubRestEmitter, EmitMode
 
 from ol_bridge.datahub.aspect_json import serialized_proposal
-from ol_bridge.datahub.sinks.base import Mcp
+from ol_bridge.datahub.sinks.base import Proposal
 from ol_bridge.errors import ConfigError, DeliveryError
 
 RestEndpoint = Literal["restli", "openapi"]
@@ -69,7 +69,7 @@ class RestSink:
             self._emitter = emitter
         return self._emitter
 
-    def write(self, mcps: Sequence[Mcp]) -> None:
+    def write(self, mcps: Sequence[Proposal]) -> None:
         if not mcps:
             return
         emitter = self._connect()

@@ -41,6 +41,7 @@ from ol_bridge.dagster.run_info import RunInfo, StepInfo
 from ol_bridge.dagster.sql_schemas import sql_schema
 from ol_bridge.dagster.text import MAX_SQL_CHARS, clean_text
 from ol_bridge.dagster.translator import OpenLineageTranslator, StepLineage
+from ol_bridge.delivery.redact import redact
 from ol_bridge.errors import NamingError, SqlLineageError
 from ol_bridge.facets import DagsterAssetFacet
 from ol_bridge.naming import DATAHUB_URN_IDENTIFIER, DatasetId, recorded_table_name
@@ -290,7 +291,7 @@ class _StepLineageBuilder:
             dataset = self.translator.get_output_dataset(metadata)
         except NamingError as error:
             self.found.errors.append(
-                extraction_error_run.Error(errorMessage=str(error), task=self.step.step_key)
+                extraction_error_run.Error(errorMessage=redact(str(error)), task=self.step.step_key)
             )
             return True
         if dataset is None:
@@ -348,7 +349,7 @@ class _StepLineageBuilder:
             dataset = self.translator.get_urn_dataset(urn)
         except NamingError as error:
             self.found.errors.append(
-                extraction_error_run.Error(errorMessage=str(error), task=self.step.step_key)
+                extraction_error_run.Error(errorMessage=redact(str(error)), task=self.step.step_key)
             )
             dataset = DatasetId(namespace=self.translator.naming.fallback_namespace, name=urn)
             _ = self.found.output(dataset) if output else self.found.input(dataset)

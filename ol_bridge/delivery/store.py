@@ -382,6 +382,95 @@ class Outbox:
                 )
         return EnqueueResult(dropped_for=tuple(dropped))
 
+    def enqueue_many(
+        self,
+        items: Sequence[tuple[str, str | None]],
+        destinations: Sequence[str],
+        *,
+        max_events: int = 100_000,
+    ) -> list[bool]:
+        """Store several events (``(payload, key)``) for each destination in one
+        transaction: a receiver's group commit. Committed when this returns; per item,
+        whether it was a duplicate (already handed off) and dropped.
+
+        Nothing is stored, and ``OutboxFullError`` raised, when a destination would hold
+        more than ``max_events`` (``on_full="pause"``: the receiver answers 503).
+        """
+        if not destinations or not items:
+            return [False] * len(items)
+        keys = [key or event_key(payload) for payload, key in items]
+        with self._transaction():
+            for name in destinations:
+                self._run(
+                    "INSERT INTO {destinations} (name) VALUES (:name) "
+                    "ON CONFLICT (name) DO NOTHING",
+                    name=name,
+                )
+            known = {
+                row[0]
+                for row in self._db.execute(
+                    _sql("SELECT key FROM {events} WHERE key IN :keys").bindparams(
+                        sa.bindparam("keys", expanding=True)
+                    ),
+                    {"keys": sorted(set(keys))},
+                )
+            }
+            duplicate: list[bool] = []
+            for key in keys:
+                duplicate.append(key in known)
+                known.add(key)
+            fresh = duplicate.count(False)
+            for row in self._db.execute(
+                _sql("SELECT name, queued FROM {destinations} WHERE name IN :names").bindparams(
+                    sa.bindparam("names", expanding=True)
+                ),
+                {"names": list(destinations)},
+            ):
+                name, queued = str(row[0]), int(row[1])
+                if fresh and queued + fresh > max_events:
+                    raise OutboxFullError(
+                        f"the outbox in {self.where} holds {queued} events for destination "
+                        f"{name!r}; {fresh} more would pass its limit "
+                        f"(max_events_per_destination={max_events})."
+                    )
+            now = self._clock()
+            event_ids: list[int] = []
+            for index, ((payload, _), key) in enumerate(zip(items, keys, strict=True)):
+                if duplicate[index]:
+                    continue
+                event_id = self._run(
+                    "INSERT INTO {events} (key, payload, created, waiting) "
+                    "VALUES (:key, :payload, :created, :waiting) "
+                    "ON CONFLICT (key) DO NOTHING RETURNING id",
+                    key=key,
+                    payload=payload,
+                    created=now,
+                    waiting=len(destinations),
+                ).scalar()
+                if event_id is None:  # another process handed it off meanwhile
+                    duplicate[index] = True
+                else:
+                    event_ids.append(int(event_id))
+            if event_ids:
+                self._db.execute(
+                    _sql("INSERT INTO {queue} (destination, event_id) VALUES (:name, :event_id)"),
+                    [{"name": n, "event_id": i} for n in destinations for i in event_ids],
+                )
+                for name in destinations:
+                    self._run(
+                        "UPDATE {destinations} SET queued = queued + :n WHERE name = :name",
+                        n=len(event_ids),
+                        name=name,
+                    )
+            dropped = duplicate.count(True)
+            if dropped:
+                self._run(
+                    "INSERT INTO {counters} (name, value) VALUES ('duplicates_dropped', :n) "
+                    "ON CONFLICT (name) DO UPDATE SET value = {counters}.value + :n",
+                    n=dropped,
+                )
+        return duplicate
+
     # -- delivery ---------------------------------------------------------------------
 
     @_recovering

@@ -376,6 +376,7 @@ class Outbox:
         duplicates = 0
         for payload, given in items:
             key = given or json_key(payload)
+            key = key if len(key) <= 64 else json_key(key)  # the column's width
             if resend:
                 self._forget_delivered(key, destinations)
             event_id = int(

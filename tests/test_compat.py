@@ -18,7 +18,6 @@ from datahub.metadata.schema_classes import (
     SubTypesClass,
     TagAssociationClass,
 )
-from datahub.specific.datajob import DataJobPatchBuilder
 
 from ol_bridge._compat import datahub as compat
 
@@ -35,19 +34,6 @@ def test_aspect_is_the_base_of_every_aspect_class() -> None:
         entityUrn="urn:li:dataFlow:(dagster,j,prod)", aspect=SubTypesClass(typeNames=["Job"])
     )
     assert not compat.is_aspect(wrapper) and not compat.is_aspect(None)
-
-
-def test_data_flow_tag_patch_is_the_data_job_one() -> None:
-    tag = TagAssociationClass(tag="urn:li:tag:pii")
-    job = "urn:li:dataJob:(urn:li:dataFlow:(dagster,j,prod),t)"
-    flow = "urn:li:dataFlow:(dagster,j,prod)"
-    (ours,) = compat.DataFlowTagsPatch(flow).add_tag(tag).build()
-    (theirs,) = DataJobPatchBuilder(job).add_tag(tag).build()
-    assert (ours.entityType, ours.entityUrn) == ("dataFlow", flow)
-    assert ours.aspectName == theirs.aspectName == GlobalTagsClass.ASPECT_NAME
-    assert ours.changeType == theirs.changeType == "PATCH"
-    assert ours.aspect is not None and theirs.aspect is not None
-    assert ours.aspect.value == theirs.aspect.value
 
 
 def test_unvalidated_to_obj_equals_to_obj() -> None:

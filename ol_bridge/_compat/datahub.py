@@ -3,9 +3,6 @@
 - :data:`Aspect`: the base class of every typed aspect. acryl-datahub exports it only as
   ``_Aspect``; it is imported here for annotations. Runtime checks use the public
   ``ASPECT_CLASSES`` (:func:`is_aspect`).
-- :class:`DataFlowTagsPatch`: acryl-datahub has patch builders for datasets and data jobs,
-  not for data flows; its tag-patch mixin ``HasTagsPatch`` (the one its own builders are
-  made of) gives a data flow the same tag patch.
 - :func:`unvalidated_to_obj`: avrogen's ``to_obj`` validates the whole tree against the Avro
   schema before converting it, most of the serialization cost; typed constructors have
   already checked the aspects ol-bridge builds, so only the conversion pass runs, through
@@ -23,10 +20,8 @@ from __future__ import annotations
 from typing import Any, TypeGuard
 
 import avrogen.avrojson
-from datahub.emitter.mcp_patch_builder import MetadataPatchProposal
 from datahub.metadata.schema_classes import ASPECT_CLASSES
 from datahub.metadata.schema_classes import _Aspect as Aspect
-from datahub.specific.aspect_helpers.tags import HasTagsPatch
 
 _ASPECT_TYPES = frozenset(ASPECT_CLASSES)
 
@@ -34,10 +29,6 @@ _ASPECT_TYPES = frozenset(ASPECT_CLASSES)
 def is_aspect(value: object) -> TypeGuard[Aspect]:
     """Whether ``value`` is a typed DataHub aspect (``GlobalTagsClass``, ...)."""
     return type(value) in _ASPECT_TYPES
-
-
-class DataFlowTagsPatch(HasTagsPatch, MetadataPatchProposal):
-    """Tag patches on a DataFlow, as ``DataJobPatchBuilder.add_tag`` makes them for a job."""
 
 
 def unvalidated_to_obj(aspect: Aspect) -> Any:
@@ -57,7 +48,6 @@ def close_lite_without_reindex(lite: Any) -> None:
 
 __all__ = [
     "Aspect",
-    "DataFlowTagsPatch",
     "close_lite_without_reindex",
     "is_aspect",
     "unvalidated_to_obj",

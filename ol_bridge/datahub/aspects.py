@@ -18,6 +18,8 @@ from datahub.metadata.schema_classes import (
     OperationClass,
     OperationTypeClass,
     OwnerClass,
+    OwnershipSourceClass,
+    OwnershipSourceTypeClass,
     OwnershipTypeClass,
     PartitionSpecClass,
     PartitionTypeClass,
@@ -36,14 +38,6 @@ Proposal = MetadataChangeProposalWrapper | MetadataChangeProposalClass
 DATAHUB_ACTOR = "urn:li:corpuser:datahub"
 #: Actor of the lineage edges DataHub's converter writes through its patch builder.
 EDGE_ACTOR = "urn:li:corpuser:UNKNOWN"
-
-_OPERATION_TYPES = {
-    "CREATE": OperationTypeClass.CREATE,
-    "DROP": OperationTypeClass.DROP,
-    "ALTER": OperationTypeClass.ALTER,
-    "OVERWRITE": OperationTypeClass.UPDATE,
-    "TRUNCATE": OperationTypeClass.DELETE,
-}
 
 
 def full_table() -> PartitionSpecClass:
@@ -116,26 +110,55 @@ def owner_urn(name: str) -> str:
     return name if name.startswith("urn:li:") else str(CorpUserUrn(name))
 
 
+_OWNERSHIP_TYPES = frozenset(
+    v for k, v in vars(OwnershipTypeClass).items() if k.isupper() and isinstance(v, str)
+)
+
+
+def ownership_type(facet_type: object) -> str:
+    """DataHub's ``mapOwnershipType``: the owner's ``type`` when it names a DataHub ownership
+    type (case-insensitive), else TECHNICAL_OWNER."""
+    name = facet_type.strip().upper() if isinstance(facet_type, str) else ""
+    return name if name in _OWNERSHIP_TYPES else OwnershipTypeClass.TECHNICAL_OWNER
+
+
 def owners(facet: Mapping[str, Any]) -> list[OwnerClass]:
-    """Owners of an OL ``ownership`` facet, as TECHNICAL_OWNER like DataHub's converter."""
+    """Owners of an OL ``ownership`` facet, typed and sourced as DataHub's newest converter
+    does (``type`` mapped, source SERVICE)."""
     raw = facet.get("owners")
-    names = (text(mapping(o).get("name")) for o in (raw if isinstance(raw, list) else ()))
-    return [
-        OwnerClass(owner=owner_urn(n), type=OwnershipTypeClass.TECHNICAL_OWNER) for n in names if n
-    ]
-
-
-def facet_tags(facet: Mapping[str, Any]) -> list[TagAssociationClass]:
-    """Tags of an OL ``tags`` facet: ``key`` or ``key:value`` tag URNs."""
-    raw = facet.get("tags")
-    tags = []
+    out = []
     for item in raw if isinstance(raw, list) else ():
-        key, value = text(mapping(item).get("key")), mapping(item).get("value")
-        if key is None:
-            continue
-        name = key if value in (None, "", True, "true") else f"{key}:{java_string(value)}"
-        tags.append(TagAssociationClass(tag=str(TagUrn(name))))
-    return tags
+        owner = mapping(item)
+        name = text(owner.get("name"))
+        if name:
+            out.append(
+                OwnerClass(
+                    owner=owner_urn(name),
+                    type=ownership_type(owner.get("type")),
+                    source=OwnershipSourceClass(type=OwnershipSourceTypeClass.SERVICE),
+                )
+            )
+    return out
+
+
+def facet_tags(*facets: Mapping[str, Any]) -> list[TagAssociationClass]:
+    """Tags of OL ``tags`` facets as DataHub's newest converter names them: the ``key`` (the
+    ``value`` when there is no key); each facet's tags sorted case-insensitively, repeats
+    dropped (``generateFacetTags`` and ``mergeGlobalTags``)."""
+    seen: dict[str, TagAssociationClass] = {}
+    for facet in facets:
+        raw = facet.get("tags")
+        names = []
+        for item in raw if isinstance(raw, list) else ():
+            tag = mapping(item)
+            key = tag.get("key")
+            name = key if isinstance(key, str) else tag.get("value")
+            if isinstance(name, str) and name:
+                names.append(name)
+        for name in sorted(names, key=str.lower):
+            urn = str(TagUrn(name))
+            seen.setdefault(urn, TagAssociationClass(tag=urn))
+    return list(seen.values())
 
 
 def airflow_dag_tags(run_facets: Mapping[str, Any]) -> GlobalTagsClass | None:
@@ -153,36 +176,63 @@ def airflow_dag_tags(run_facets: Mapping[str, Any]) -> GlobalTagsClass | None:
     return GlobalTagsClass(tags=[TagAssociationClass(tag=str(TagUrn(n))) for n in ordered])
 
 
-def operation(dataset: Mapping[str, Any], millis: int) -> OperationClass | None:
-    """``operation`` of an output from its ``lifecycleStateChange`` / ``outputStatistics``."""
-    lifecycle = text(
-        mapping(mapping(dataset.get("facets")).get("lifecycleStateChange")).get(
-            "lifecycleStateChange"
-        )
-    )
-    stats = mapping(mapping(dataset.get("outputFacets")).get("outputStatistics"))
-    if lifecycle is None and not stats:
-        return None
-    props: dict[str, str] = {}
-    if lifecycle is not None:
-        props["lifecycleStateChange"] = lifecycle
-    if stats.get("size") is not None:
-        props["sizeInBytes"] = java_string(stats["size"])
-    row_count = stats.get("rowCount")
-    op_type = _OPERATION_TYPES.get(lifecycle or "", OperationTypeClass.UPDATE)
-    custom = None
-    if lifecycle is not None and lifecycle not in _OPERATION_TYPES:
-        op_type, custom = OperationTypeClass.CUSTOM, lifecycle
+_EXTERNAL_QUERY_PROPERTIES = (
+    ("externalQueryId", "externalQueryId"),
+    ("source", "externalQuerySource"),
+)
+
+
+def _operation(millis: int, kind: str, rows: object, props: dict[str, str]) -> OperationClass:
     return OperationClass(
         timestampMillis=millis,
         partitionSpec=full_table(),
         lastUpdatedTimestamp=millis,
         actor=DATAHUB_ACTOR,
-        operationType=op_type,
-        customOperationType=custom,
-        customProperties=props,
-        numAffectedRows=row_count if isinstance(row_count, int) else None,
+        operationType=OperationTypeClass.CUSTOM,
+        customOperationType=kind,
+        customProperties=props or None,
+        numAffectedRows=rows if isinstance(rows, int) and not isinstance(rows, bool) else None,
     )
+
+
+def _statistics_properties(stats: Mapping[str, Any], props: dict[str, str]) -> None:
+    if stats.get("size") is not None:
+        props["numAffectedBytes"] = java_string(stats["size"])
+    if stats.get("fileCount") is not None:
+        props["fileCount"] = java_string(stats["fileCount"])
+
+
+def input_operation(dataset: Mapping[str, Any], millis: int) -> OperationClass | None:
+    """A CUSTOM ``READ`` operation from an input's ``inputStatistics`` (DataHub's newest
+    converter: rows read, ``numAffectedBytes``, ``fileCount``)."""
+    stats = mapping(dataset.get("inputFacets")).get("inputStatistics")
+    if not isinstance(stats, Mapping):
+        return None
+    props: dict[str, str] = {}
+    _statistics_properties(stats, props)
+    return _operation(millis, "READ", stats.get("rowCount"), props)
+
+
+def output_operation(
+    dataset: Mapping[str, Any], sql: str | None, run_facets: Mapping[str, Any], millis: int
+) -> OperationClass | None:
+    """A CUSTOM ``WRITE`` operation of an output, as DataHub's newest converter writes one
+    when the output has ``outputStatistics`` or the job SQL / an external query: the
+    query as ``queryStatement``, ``externalQueryId`` / ``externalQuerySource``, rows written,
+    ``numAffectedBytes``, ``fileCount``."""
+    stats = mapping(dataset.get("outputFacets")).get("outputStatistics")
+    props: dict[str, str] = {}
+    if sql is not None:
+        props["queryStatement"] = sql
+    query = mapping(run_facets.get("externalQuery"))
+    for facet_key, prop in _EXTERNAL_QUERY_PROPERTIES:
+        if isinstance(query.get(facet_key), str):
+            props[prop] = query[facet_key]
+    if not isinstance(stats, Mapping) and not props:
+        return None
+    stats = stats if isinstance(stats, Mapping) else {}
+    _statistics_properties(stats, props)
+    return _operation(millis, "WRITE", stats.get("rowCount"), props)
 
 
 def upserts(urn: Urn | str, aspects: Iterable[Any]) -> list[Proposal]:

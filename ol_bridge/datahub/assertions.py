@@ -20,8 +20,6 @@ URNs never depend on those additions, so DataHub's endpoint and we name the same
 
 from __future__ import annotations
 
-import hashlib
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -43,7 +41,7 @@ from datahub.metadata.urns import AssertionUrn, DataPlatformUrn, SchemaFieldUrn
 from ol_bridge.datahub import aspects
 from ol_bridge.datahub.aspects import Proposal
 from ol_bridge.datahub.datasets import PlannedDataset
-from ol_bridge.datahub.olevent import java_string, mapping, text
+from ol_bridge.datahub.olevent import java_name_uuid, java_string, mapping, text
 
 #: ``customAssertion.type`` of every assertion DataHub's converter makes.
 ASSERTION_TYPE = "OpenLineage Data Quality Assertion"
@@ -51,13 +49,6 @@ ASSERTION_TYPE = "OpenLineage Data Quality Assertion"
 _INFO_PROPERTIES = ("name", "severity", "contentType")
 #: Facet members we copy into the run event's native results (our addition).
 _RESULT_PROPERTIES = ("expected", "actual", "severity")
-
-
-def java_name_uuid(name: str) -> str:
-    """Java's ``UUID.nameUUIDFromBytes(name.getBytes(UTF_8))``: an MD5-based version-3 UUID
-    of the bytes alone (no namespace, unlike Python's ``uuid.uuid3``)."""
-    digest = hashlib.md5(name.encode("utf-8"), usedforsecurity=False).digest()
-    return str(uuid.UUID(bytes=digest, version=3))
 
 
 def assertion_id(dataset_urn: str, column: str | None, assertion: str) -> str:

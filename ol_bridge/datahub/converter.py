@@ -24,7 +24,6 @@ from datahub.metadata.schema_classes import (
     DataProcessInstancePropertiesClass,
     DataProcessInstanceRelationshipsClass,
     StatusClass,
-    SubTypesClass,
     TimeStampClass,
 )
 from datahub.metadata.urns import (
@@ -35,12 +34,12 @@ from datahub.metadata.urns import (
 )
 from datahub.specific.datajob import DataJobPatchBuilder
 
-from ol_bridge._compat.datahub import DataFlowTagsPatch
-from ol_bridge.datahub import aspects
+from ol_bridge.datahub import aspects, job_aspects, patches
 from ol_bridge.datahub.aspects import DATAHUB_ACTOR, Proposal
-from ol_bridge.datahub.assertions import assertion_proposals
 from ol_bridge.datahub.coalesce import coalesce
 from ol_bridge.datahub.config import DEFAULT_CONFIG, ConverterConfig
+from ol_bridge.datahub.containers import hierarchy_proposals
+from ol_bridge.datahub.dataset_extras import dataset_extras
 from ol_bridge.datahub.datasets import (
     DatasetPlan,
     dataset_proposals,
@@ -57,14 +56,8 @@ from ol_bridge.datahub.olevent import (
     text,
 )
 from ol_bridge.datahub.plugin_datasets import plugin_dataset_lineage
-from ol_bridge.datahub.properties import (
-    instance_custom_properties,
-    job_type_properties,
-    run_custom_properties,
-)
+from ol_bridge.datahub.properties import instance_custom_properties, run_custom_properties
 from ol_bridge.errors import ConversionError
-
-_SUBTYPE_NAMES = {"JOB": "Job", "TASK": "Task", "ASSET": "Asset", "DAG": "DAG", "QUERY": "Query"}
 
 
 def convert_event(event: object, config: ConverterConfig | None = None) -> list[Proposal]:
@@ -133,9 +126,6 @@ def _convert_job(
     dependencies = job_dependencies(run_facets, urns.flow.orchestrator, config)
     description = text(mapping(job_facets.get("documentation")).get("description"))
     dagster_job = mapping(job_facets.get("dagster_job"))
-    job_url = text(mapping(job_facets.get("sourceCodeLocation")).get("url")) or text(
-        dagster_job.get("jobUrl")
-    )
     flow_info = DataFlowInfoClass(
         name=urns.flow_name,
         customProperties=run_custom_properties(run_facets, for_flow=True),
@@ -144,16 +134,16 @@ def _convert_job(
     )
     job_info = DataJobInfoClass(
         name=urns.job_name,
-        type=urns.flow.orchestrator,
+        type=job_aspects.job_type(job_facets, urns.flow.orchestrator),
         flowUrn=str(urns.flow),
         customProperties={
             **run_custom_properties(run_facets, for_flow=False),
-            **job_type_properties(job_facets),
+            **job_aspects.source_code_properties(job_facets),
             **dependencies.custom_properties,
         },
         created=TimeStampClass(time=millis),
         description=description,
-        externalUrl=job_url,
+        externalUrl=job_aspects.source_code_url(job_facets) or text(dagster_job.get("jobUrl")),
     )
     status = StatusClass(removed=False)
     instance = None
@@ -165,28 +155,37 @@ def _convert_job(
         )
     out = aspects.upserts(urns.flow, [flow_info, status, instance])
     if urns.job is not None:
-        out += aspects.upserts(urns.job, [instance, job_info, status])
-    out += _flow_tags(urns.flow, run_facets)
+        out += aspects.upserts(urns.job, [instance])
+    out += aspects.upserts(urns.flow, [job_aspects.version_info(run_facets)])
     if urns.job is not None:
-        out += _job_patches(urns.job, job_facets)
-    if config.emit_job_subtypes and urns.job is not None:
-        job_type = text(mapping(job_facets.get("jobType")).get("jobType"))
-        if job_type:
-            subtypes = SubTypesClass(typeNames=[_SUBTYPE_NAMES.get(job_type, job_type)])
-            out += aspects.upserts(urns.job, [subtypes])
+        out += aspects.upserts(urns.job, [job_info, status])
+        out += _job_patches(urns.job, job_facets, run_facets)
+        subtypes = job_aspects.subtypes(job_facets) if config.emit_job_subtypes else None
+        out += aspects.upserts(urns.job, [subtypes, job_aspects.transform_logic(job_facets)])
+    out += _flow_tags(urns.flow, run_facets)
     plan = plan_datasets(data, config)
-    out += dataset_proposals(plan, config, millis)
+    out += dataset_proposals(plan, config)
     out += plugin_dataset_lineage(plan, config)  # only in the datahub-dagster-plugin scheme
-    sql = text(mapping(job_facets.get("sql")).get("query"))
+    sql = mapping(job_facets.get("sql")).get("query")
+    sql = sql if isinstance(sql, str) else None
     if urns.job is not None:
         # A flow has no inputs/outputs aspect; a plugin-scheme job run keeps its datasets
         # on the run instance below.
-        out += job_lineage_patch(urns.job, plan, millis, sql, config, dependencies.upstream)
+        lineage = job_lineage_patch(urns.job, plan, millis, sql, config, dependencies.upstream)
+        if not lineage and not with_run:
+            # DataHub's newest converter: a JobEvent states the job's whole lineage, so one
+            # without datasets writes an empty inputs/outputs aspect.
+            lineage = aspects.upserts(urns.job, [job_aspects.empty_input_output()])
+        out += lineage
     run_id = str(mapping(data.get("run")).get("runId")) if with_run else None
-    for dataset in plan.inputs_as_sent:
-        out += assertion_proposals(
-            dataset, orchestrator=urns.flow.orchestrator, run_id=run_id, millis=millis
-        )
+    out += dataset_extras(
+        plan,
+        orchestrator=urns.flow.orchestrator,
+        run_id=run_id,
+        millis=millis,
+        sql=sql,
+        run_facets=run_facets,
+    )
     if with_run:
         out += _instance(data, urns, plan, run_facets, millis)
     return out
@@ -198,24 +197,25 @@ def _flow_tags(flow: DataFlowUrn, run_facets: Mapping[str, Any]) -> list[Proposa
         return []
     if not tags.tags:
         return aspects.upserts(flow, [tags])  # what DataHub's converter writes
-    builder = DataFlowTagsPatch(str(flow))
-    for tag in tags.tags:
-        builder.add_tag(tag)
-    return list(builder.build())
+    return [patches.tags_patch("dataFlow", str(flow), [t.tag for t in tags.tags])]
 
 
-def _job_patches(job: DataJobUrn, job_facets: Mapping[str, Any]) -> list[Proposal]:
-    """Ownership, then tags: one PATCH proposal per aspect that has something to add."""
+def _job_patches(
+    job: DataJobUrn, job_facets: Mapping[str, Any], run_facets: Mapping[str, Any]
+) -> list[Proposal]:
+    """Ownership, then tags (the job's ``tags`` facet, then the run's): one PATCH proposal per
+    aspect that has something to add."""
+    out: list[Proposal] = []
     owners = aspects.owners(mapping(job_facets.get("ownership")))
-    tags = aspects.facet_tags(mapping(job_facets.get("tags")))
-    if not owners and not tags:
-        return []
-    builder = DataJobPatchBuilder(str(job))
-    for owner in owners:
-        builder.add_owner(owner)
-    for tag in tags:
-        builder.add_tag(tag)
-    return list(builder.build())
+    if owners:
+        builder = DataJobPatchBuilder(str(job))
+        for owner in owners:
+            builder.add_owner(owner)
+        out += builder.build()
+    tags = aspects.facet_tags(mapping(job_facets.get("tags")), mapping(run_facets.get("tags")))
+    if tags:
+        out.append(patches.tags_patch("dataJob", str(job), [t.tag for t in tags]))
+    return out
 
 
 def _instance(
@@ -228,7 +228,9 @@ def _instance(
     assert urns.instance is not None  # event_entities gives every run event an instance
     properties = DataProcessInstancePropertiesClass(
         name=urns.instance_name,
-        created=AuditStampClass(time=millis, actor=DATAHUB_ACTOR),
+        created=AuditStampClass(
+            time=job_aspects.instance_created(run_facets, millis), actor=DATAHUB_ACTOR
+        ),
         customProperties=instance_custom_properties(run_facets),
         externalUrl=text(mapping(run_facets.get("dagster_run")).get("runUrl")),
     )
@@ -252,7 +254,9 @@ def _instance(
 
 def _convert_dataset_event(data: Mapping[str, Any], config: ConverterConfig) -> list[Proposal]:
     parse_time(data.get("eventTime"), "eventTime")
-    plan = plan_datasets({"outputs": [mapping(data.get("dataset"))]}, config)
+    dataset = mapping(data.get("dataset"))
+    plan = plan_datasets({"outputs": [dataset]}, config)
     if not plan.outputs:
         raise ConversionError("dataset.namespace and dataset.name must be non-empty strings")
-    return dataset_proposals(plan, config, millis=None)
+    out = dataset_proposals(plan, config, dataset_event=True)
+    return out + hierarchy_proposals(dataset, plan.outputs[0].urn)

@@ -84,6 +84,21 @@ def resolve_dataset_urn(
     return DatasetUrn(platform, name, config.env)
 
 
+def symlink_table(
+    identifier: Mapping[str, Any], config: ConverterConfig
+) -> tuple[str, str, str | None] | None:
+    """(platform, name, connection key) of a ``symlinks`` TABLE identifier (``glue`` for AWS
+    Glue ARNs, else the Hive alias; ``table/db/t`` -> ``db.t``); None for other identifiers."""
+    namespace, name = text(identifier.get("namespace")), text(identifier.get("name"))
+    if identifier.get("type") != "TABLE" or namespace is None or name is None:
+        return None
+    is_glue = namespace.startswith(("aws:glue:", "arn:aws:glue:"))
+    platform = "glue" if is_glue else config.hive_platform_alias
+    if name.startswith(_TABLE_PREFIX):
+        name = name[len(_TABLE_PREFIX) :].replace("/", ".")
+    return platform, name, _connection_key(namespace)
+
+
 def _symlink_target(
     facets: Mapping[str, Any], config: ConverterConfig
 ) -> tuple[str, str, str | None] | None:
@@ -92,15 +107,7 @@ def _symlink_target(
         return None
     target = None
     for raw in identifiers:  # the last TABLE identifier wins, as in DataHub
-        ident = mapping(raw)
-        namespace, name = text(ident.get("namespace")), text(ident.get("name"))
-        if ident.get("type") != "TABLE" or namespace is None or name is None:
-            continue
-        is_glue = namespace.startswith(("aws:glue:", "arn:aws:glue:"))
-        platform = "glue" if is_glue else config.hive_platform_alias
-        if name.startswith(_TABLE_PREFIX):
-            name = name[len(_TABLE_PREFIX) :].replace("/", ".")
-        target = (platform, name, _connection_key(namespace))
+        target = symlink_table(mapping(raw), config) or target
     return target
 
 

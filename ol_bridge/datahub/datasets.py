@@ -10,13 +10,14 @@ from datahub.metadata.schema_classes import DatasetKeyClass, StatusClass
 from datahub.metadata.urns import DataJobUrn, DatasetUrn
 from datahub.specific.dataset import DatasetPatchBuilder
 
-from ol_bridge.datahub import aspects, patches
+from ol_bridge.datahub import aspects, dataset_facets, patches
 from ol_bridge.datahub.aspects import Proposal
 from ol_bridge.datahub.config import ConverterConfig
 from ol_bridge.datahub.dataset_urns import DatasetResolver, resolve_dataset_urn
 from ol_bridge.datahub.job_dependencies import UpstreamJob
 from ol_bridge.datahub.lineage import ColumnEdge, column_edges, schema_metadata
 from ol_bridge.datahub.olevent import java_string, mapping, text
+from ol_bridge.datahub.plugin_urns import URN_SCHEME
 
 _DAGSTER_ASSET_KEYS = ("codeLocation", "groupName")
 _ASSET_PROPERTY = {"codeLocation": "dagsterCodeLocation", "groupName": "dagsterGroupName"}
@@ -42,9 +43,10 @@ class DatasetPlan:
     inputs: tuple[PlannedDataset, ...]
     outputs: tuple[PlannedDataset, ...]
     resolver: DatasetResolver
-    #: every input with a URN, in the event's order, repeats kept (what DataHub's converter
-    #: walks for per-input extras such as data quality assertions)
+    #: every input / output with a URN, in the event's order, repeats kept (what DataHub's
+    #: converter walks for per-dataset extras: operations, profiles, assertions, containers)
     inputs_as_sent: tuple[PlannedDataset, ...] = ()
+    outputs_as_sent: tuple[PlannedDataset, ...] = ()
 
     @property
     def input_urns(self) -> list[DatasetUrn]:
@@ -86,6 +88,7 @@ def plan_datasets(data: Mapping[str, Any], config: ConverterConfig) -> DatasetPl
         _unique_sorted(outputs),
         resolver,
         tuple(d for d in inputs if d is not None),
+        tuple(d for d in outputs if d is not None),
     )
 
 
@@ -95,17 +98,10 @@ def _schema_platform(raw: Mapping[str, Any], config: ConverterConfig) -> str:
     return urn.platform  # the platform URN string, as get_data_platform_urn() renders it
 
 
-def _extras(dataset: PlannedDataset) -> list[Proposal]:
-    """Dataset facets DataHub's converter drops: documentation, ownership, tags, Dagster asset.
-
-    The same proposals, in the same order, as one ``DatasetPatchBuilder`` would build.
-    """
-    facets = mapping(dataset.raw.get("facets"))
-    urn = dataset.urn_str
-    ops: list[patches.JsonOp] = []
-    description = text(mapping(facets.get("documentation")).get("description"))
-    if description:
-        ops.append(patches.add(("description",), description))
+def _property_ops(facets: Mapping[str, Any]) -> list[patches.JsonOp]:
+    """DataHub's newest ``datasetProperties`` fields, then ours: the Dagster asset's URL as
+    ``externalUrl`` and its key, group and code location as custom properties."""
+    ops = dataset_facets.property_ops(facets)
     asset = mapping(facets.get("dagster_asset"))
     if text(asset.get("assetUrl")):
         ops.append(patches.add(("externalUrl",), asset["assetUrl"]))
@@ -115,39 +111,58 @@ def _extras(dataset: PlannedDataset) -> list[Proposal]:
     for key in _DAGSTER_ASSET_KEYS:
         if text(asset.get(key)):
             ops.append(patches.add(("customProperties", _ASSET_PROPERTY[key]), asset[key]))
+    return ops
+
+
+def _facet_aspects(dataset: PlannedDataset, config: ConverterConfig) -> list[Proposal]:
+    """Properties, ownership, tags, subtypes and siblings of one dataset, in the order of
+    DataHub's newest converter; additions (properties, owners, tags, siblings) as PATCH."""
+    facets = mapping(dataset.raw.get("facets"))
+    urn = dataset.urn_str
     out: list[Proposal] = []
+    ops = _property_ops(facets)
     if ops:
         out.append(patches.patch_proposal("dataset", urn, "datasetProperties", ops))
     owners = aspects.owners(mapping(facets.get("ownership")))
-    tags = aspects.facet_tags(mapping(facets.get("tags")))
-    if owners or tags:
+    if owners:
         builder = DatasetPatchBuilder(urn)
         for owner in owners:
             builder.add_owner(owner)
-        for tag in tags:
-            builder.add_tag(tag)
         out += builder.build()
+    tags = aspects.facet_tags(mapping(facets.get("tags")))
+    if tags:
+        out.append(patches.tags_patch("dataset", urn, [t.tag for t in tags]))
+    out += aspects.upserts(urn, [dataset_facets.subtypes(facets)])
+    if config.urn_scheme != URN_SCHEME:  # plugin URNs are not the namespace/name ones
+        sibling_urns = dataset_facets.siblings(dataset.raw, dataset.urn, config)
+        if sibling_urns:
+            out.append(dataset_facets.siblings_patch(urn, sibling_urns))
     return out
 
 
 def dataset_proposals(
-    plan: DatasetPlan, config: ConverterConfig, millis: int | None
+    plan: DatasetPlan, config: ConverterConfig, *, dataset_event: bool = False
 ) -> list[Proposal]:
-    """Per dataset, inputs then outputs: key + status, schema, operation (outputs), extras."""
+    """Per dataset, inputs then outputs: key + status, schema, then :func:`_facet_aspects`.
+
+    A DatasetEvent always writes key and status, as DataHub does; a run or job event only
+    when ``materialize_datasets`` (a dropped dataset's ``status`` either way).
+    """
     out: list[Proposal] = []
     for dataset in (*plan.inputs, *plan.outputs):
         urn = dataset.urn
         facets = mapping(dataset.raw.get("facets"))
         items: list[Any] = []
-        if config.materialize_datasets:
+        dropped = dataset_facets.is_dropped(facets)
+        if config.materialize_datasets or dataset_event:
             key = DatasetKeyClass(platform=urn.platform, name=urn.name, origin=urn.env)
-            items += [key, StatusClass(removed=False)]
-        if config.include_schema_metadata:
+            items += [key, StatusClass(removed=dropped)]
+        elif dropped:
+            items.append(StatusClass(removed=True))
+        if config.include_schema_metadata and (config.materialize_datasets or dataset_event):
             items.append(schema_metadata(facets, _schema_platform(dataset.raw, config)))
-        if dataset.is_output and millis is not None:
-            items.append(aspects.operation(dataset.raw, millis))
         out += aspects.upserts(dataset.urn_str, items)
-        out += _extras(dataset)
+        out += _facet_aspects(dataset, config)
     return out
 
 
@@ -173,7 +188,8 @@ def job_lineage_patch(
     if not plan.inputs and not plan.outputs and not upstream_jobs:
         return []  # an empty patch would change nothing; DataHub skips it too
     # What DataJobPatchBuilder's add_input_dataset / add_output_dataset /
-    # add_fine_grained_lineage (no query, confidence 0.5) write, built directly.
+    # add_fine_grained_lineage (no query, confidence 1.0 as in DataHub's newest converter)
+    # write, built directly.
     ops = [
         patches.add(("inputDatasetEdges", d.urn_str), _edge(d.urn_str, millis)) for d in plan.inputs
     ]
@@ -184,7 +200,7 @@ def job_lineage_patch(
     ops += [patches.add(("inputDatajobEdges", j.urn), _job_edge(j, millis)) for j in upstream_jobs]
     for column in _column_edges(plan, sql, config):
         path = ("fineGrainedLineages", column.transform, str(column.downstream), "NONE")
-        ops.append(patches.add((*path, str(column.upstream)), {"confidenceScore": 0.5}))
+        ops.append(patches.add((*path, str(column.upstream)), {"confidenceScore": 1.0}))
     return [patches.patch_proposal("dataJob", str(job), "dataJobInputOutput", ops)]
 
 

@@ -9,13 +9,16 @@ from typing import Any
 
 import attrs
 from datahub.metadata.schema_classes import (
+    ArrayTypeClass,
     AuditStampClass,
     BooleanTypeClass,
-    DateTypeClass,
+    BytesTypeClass,
+    EnumTypeClass,
+    MapTypeClass,
     MySqlDDLClass,
     NullTypeClass,
     NumberTypeClass,
-    RecordTypeClass,
+    OtherSchemaClass,
     SchemaFieldClass,
     SchemaFieldDataTypeClass,
     SchemaMetadataClass,
@@ -29,32 +32,46 @@ from ol_bridge.datahub.olevent import java_string, mapping, text
 
 _UNKNOWN_ACTOR = "urn:li:corpuser:unknown"
 
-#: OL field type name -> DataHub type class; DataHub's converter knows fewer names.
-_TYPES: dict[str, Any] = {
+#: OL field type name (lower-cased) -> DataHub type, as DataHub's newest converter maps them
+#: (``OpenLineageDatasetMapper.convertOlFieldTypeToDHFieldType``).
+_DATAHUB_TYPES: dict[str, Any] = {
+    **dict.fromkeys(("string", "varchar", "char"), StringTypeClass),
+    **dict.fromkeys(("boolean", "bool"), BooleanTypeClass),
+    **dict.fromkeys(("bytes", "binary"), BytesTypeClass),
+    "enum": EnumTypeClass,
     **dict.fromkeys(
-        ("string", "varchar", "char", "text", "str", "object", "utf8"), StringTypeClass
+        ("byte", "short", "long", "int", "integer", "double", "float", "decimal", "numeric"),
+        NumberTypeClass,
     ),
+    **dict.fromkeys(("timestamp", "datetime", "date", "time"), TimeTypeClass),
+    **dict.fromkeys(("struct", "record", "map", "object"), MapTypeClass),
+    **dict.fromkeys(("array", "list"), ArrayTypeClass),
+}
+#: Our addition: names DataHub leaves untyped (NullType), and parameters such as
+#: ``varchar(10)`` ignored, so warehouse and DuckDB column types get a type too.
+_WIDER_TYPES: dict[str, Any] = {
+    **dict.fromkeys(("text", "str", "utf8"), StringTypeClass),
     **dict.fromkeys(
         (
-            "int", "integer", "long", "bigint", "smallint", "tinyint", "short", "byte", "float",
-            "double", "decimal", "numeric", "number", "real", "int8", "int16", "int32", "int64",
+            "bigint", "smallint", "tinyint", "number", "real", "int8", "int16", "int32", "int64",
             "uint8", "uint16", "uint32", "uint64", "float32", "float64", "hugeint",
         ),
         NumberTypeClass,
     ),
-    **dict.fromkeys(("boolean", "bool"), BooleanTypeClass),
-    **dict.fromkeys(
-        ("timestamp", "datetime", "timestamp_ntz", "timestamp_tz", "time"), TimeTypeClass
-    ),
-    "date": DateTypeClass,
-    "struct": RecordTypeClass,
+    **dict.fromkeys(("timestamp_ntz", "timestamp_tz"), TimeTypeClass),
 }  # fmt: skip
+#: Platforms whose raw schema DataHub's converter stores as ``MySqlDDL`` (others: OtherSchema).
+_MYSQL_PLATFORMS = ("urn:li:dataPlatform:mysql", "urn:li:dataPlatform:mariadb")
 
 
 def field_type(native: str | None) -> Any:
-    """DataHub field type of an OL field type name (case-insensitive, parameters ignored)."""
-    base = native.split("(", 1)[0].strip().lower() if native else ""
-    type_class: Any = _TYPES.get(base, NullTypeClass)  # the aspect classes are untyped
+    """DataHub field type of an OL field type name (case-insensitive): DataHub's own table,
+    then ours for the names it leaves untyped (parameters such as ``(10)`` ignored)."""
+    lowered = native.lower() if native else ""
+    type_class: Any = _DATAHUB_TYPES.get(lowered)  # the aspect classes are untyped
+    if type_class is None:
+        base = lowered.split("(", 1)[0].strip()
+        type_class = _DATAHUB_TYPES.get(base) or _WIDER_TYPES.get(base, NullTypeClass)
     return type_class()
 
 
@@ -69,29 +86,44 @@ def _java_field_json(field: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _flatten_fields(fields: object, parent: str | None, into: list[SchemaFieldClass]) -> None:
+    """Schema fields depth first, nested ones as ``parent.child`` (DataHub's
+    ``flattenSchemaFields``); a field without a name is skipped with its children."""
+    for raw in fields if isinstance(fields, list) else ():
+        field = mapping(raw)
+        name = field.get("name")
+        if not isinstance(name, str) or not name.strip():
+            continue
+        path = f"{parent}.{name}" if parent else name
+        native = field.get("type")
+        description = field.get("description")
+        into.append(
+            SchemaFieldClass(
+                fieldPath=path,
+                type=SchemaFieldDataTypeClass(type=field_type(native)),
+                nativeDataType=native if isinstance(native, str) else "unknown",
+                description=description if isinstance(description, str) else None,
+            )
+        )
+        _flatten_fields(field.get("fields"), path, into)
+
+
 def schema_metadata(facets: Mapping[str, Any], platform_urn: str) -> SchemaMetadataClass | None:
-    """``schemaMetadata`` from the ``schema`` facet (top-level fields, as DataHub does)."""
+    """``schemaMetadata`` from the ``schema`` facet, as DataHub's newest converter writes it:
+    nested fields flattened, the facet's fields as raw schema (``MySqlDDL`` for MySQL and
+    MariaDB, ``OtherSchema`` otherwise)."""
     fields = mapping(facets.get("schema")).get("fields")
     if not isinstance(fields, list):
         return None
-    schema_fields = []
-    for raw in fields:
-        field = mapping(raw)
-        name = text(field.get("name"))
-        if name is None:
-            continue
-        native = field["type"] if isinstance(field.get("type"), str) else ""
-        description = text(field.get("description"))
-        schema_fields.append(
-            SchemaFieldClass(
-                fieldPath=name,
-                type=SchemaFieldDataTypeClass(type=field_type(native)),
-                nativeDataType=native,
-                description=description,
-            )
-        )
-    ddl = json.dumps(
+    schema_fields: list[SchemaFieldClass] = []
+    _flatten_fields(fields, None, schema_fields)
+    raw = json.dumps(
         [_java_field_json(mapping(f)) for f in fields], separators=(",", ":"), ensure_ascii=False
+    )
+    platform_schema: Any = (
+        MySqlDDLClass(tableSchema=raw)
+        if platform_urn in _MYSQL_PLATFORMS
+        else OtherSchemaClass(rawSchema=raw)
     )
     return SchemaMetadataClass(
         schemaName="",
@@ -101,7 +133,7 @@ def schema_metadata(facets: Mapping[str, Any], platform_urn: str) -> SchemaMetad
         created=AuditStampClass(time=0, actor=_UNKNOWN_ACTOR),
         lastModified=AuditStampClass(time=0, actor=_UNKNOWN_ACTOR),
         hash="",
-        platformSchema=MySqlDDLClass(tableSchema=ddl),
+        platformSchema=platform_schema,
         fields=schema_fields,
     )
 

@@ -6,6 +6,7 @@ The converter works on the JSON shape of the event (what arrives over HTTP), so 
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from collections.abc import Mapping
@@ -131,3 +132,10 @@ def java_string(value: object) -> str:
     if isinstance(value, Mapping):
         return "{" + ", ".join(f"{k}={java_string(v)}" for k, v in value.items()) + "}"
     return str(value)
+
+
+def java_name_uuid(name: str) -> str:
+    """Java's ``UUID.nameUUIDFromBytes(name.getBytes(UTF_8))``: an MD5-based version-3 UUID
+    of the bytes alone (no namespace, unlike Python's ``uuid.uuid3``)."""
+    digest = hashlib.md5(name.encode("utf-8"), usedforsecurity=False).digest()
+    return str(uuid.UUID(bytes=digest, version=3))

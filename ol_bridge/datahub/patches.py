@@ -55,6 +55,28 @@ def patch_proposal(
     )
 
 
+#: ``GlobalTagsPatchBuilder``'s array keys (Java): a tag is keyed by its URN, then its source.
+_TAG_KEYS = {"tags": ["tag", "attribution\u241fsource"]}
+
+
+def tags_patch(entity_type: str, urn: str, tag_urns: list[str]) -> MetadataChangeProposalClass:
+    """A ``globalTags`` PATCH adding ``tag_urns``, as DataHub's Java ``GlobalTagsPatchBuilder``
+    writes it (the converter behind GMS's endpoint): ``add /tags/<tag urn>/`` with the tag,
+    keyed by tag then attribution source. (acryl-datahub's Python builder keys by source
+    first; GMS stores both the same way.)"""
+    ops = [{"op": "add", "path": f"/tags/{quote(tag)}/", "value": {"tag": tag}} for tag in tag_urns]
+    return MetadataChangeProposalClass(
+        entityType=entity_type,
+        entityUrn=urn,
+        changeType=ChangeTypeClass.PATCH,
+        aspectName="globalTags",
+        aspect=GenericAspectClass(
+            value=json.dumps({"arrayPrimaryKeys": _TAG_KEYS, "patch": ops}).encode(),
+            contentType=JSON_PATCH_CONTENT_TYPE,
+        ),
+    )
+
+
 def edge_json(destination: str, millis: int, actor: str) -> dict[str, Any]:
     """An ``Edge`` as its avro JSON (stamped created and lastModified)."""
     stamp = {"time": millis, "actor": actor}

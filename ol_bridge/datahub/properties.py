@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ol_bridge.datahub.olevent import java_string, mapping, parse_time, text
+from ol_bridge.datahub.olevent import java_string, mapping, parse_time
 
 _ENGINE_KEYS = (
     ("name", "processingEngine"),
@@ -80,25 +80,15 @@ def run_custom_properties(run_facets: Mapping[str, Any], *, for_flow: bool) -> d
     return props
 
 
-def job_type_properties(job_facets: Mapping[str, Any]) -> dict[str, str]:
-    """``integration``, ``jobType``, ``processingType`` of the ``jobType`` job facet."""
-    job_type = mapping(job_facets.get("jobType"))
-    keys = ("processingType", "integration", "jobType")
-    return {k: java_string(job_type[k]) for k in keys if job_type.get(k) is not None}
-
-
 def instance_custom_properties(run_facets: Mapping[str, Any]) -> dict[str, str]:
-    """DataProcessInstance custom properties: nominal time, external query, error, Dagster run."""
+    """DataProcessInstance custom properties: nominal time, error, environment, extraction
+    errors, Dagster run. (DataHub's newest converter writes ``externalQuery`` on the
+    outputs' operations instead.)"""
     props: dict[str, str] = {}
     nominal = mapping(run_facets.get("nominalTime"))
     for key in ("nominalStartTime", "nominalEndTime"):
         if isinstance(nominal.get(key), str):
             props[key] = parse_time(nominal[key], f"run.facets.nominalTime.{key}").java_string()
-    query = mapping(run_facets.get("externalQuery"))
-    if text(query.get("externalQueryId")):
-        props["externalQueryId"] = query["externalQueryId"]
-    if text(query.get("source")):
-        props["externalQuerySource"] = query["source"]
     error = mapping(run_facets.get("errorMessage"))
     for key in ("message", "programmingLanguage", "stackTrace"):
         if isinstance(error.get(key), str):

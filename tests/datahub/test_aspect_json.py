@@ -19,7 +19,7 @@ def test_same_json_as_to_obj_on_every_corpus_aspect() -> None:
     checked = 0
     for path in paths:
         event = json.loads(path.read_text())
-        if event["run"]["runId"] == "run_id":
+        if event.get("run", {}).get("runId") == "run_id":
             continue
         for mcp in convert_event(event):
             if not isinstance(mcp, MetadataChangeProposalWrapper):

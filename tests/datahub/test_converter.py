@@ -159,6 +159,7 @@ def test_parent_start_maps_flow_job_and_started_run() -> None:
     assert [(u, n, c) for u, n, c, _ in wire(out)] == [
         (FLOW, "dataFlowInfo", "UPSERT"),
         (FLOW, "status", "UPSERT"),
+        (FLOW, "versionInfo", "UPSERT"),
         (PARENT_JOB, "dataJobInfo", "UPSERT"),
         (PARENT_JOB, "status", "UPSERT"),
         (PARENT_JOB, "ownership", "PATCH"),
@@ -180,31 +181,41 @@ def test_parent_start_maps_flow_job_and_started_run() -> None:
         "description": "Iris pipeline",
         "externalUrl": "http://dagster:3000/jobs/iris_job",
     }
+    assert aspect(out, FLOW, "versionInfo") == {
+        "customProperties": {},  # the schema default, always serialized by acryl-datahub
+        "version": "1.13.0",
+        "versionType": "processing_engine",
+    }
+    # As DataHub's newest converter: the type is the jobType facet's processingType, the
+    # facet's members are no custom properties (they are the type and the subtype).
     assert aspect(out, PARENT_JOB, "dataJobInfo") == {
-        "customProperties": {
-            **engine_props,
-            "processingType": "BATCH",
-            "integration": "DAGSTER",
-            "jobType": "JOB",
-        },
+        "customProperties": engine_props,
         "externalUrl": "http://dagster:3000/jobs/iris_job",
         "name": "iris_job",
         "description": "Iris pipeline",
-        "type": {"string": "dagster"},
+        "type": {"string": "BATCH"},
         "flowUrn": FLOW,
         "created": {"time": T0_MS},
     }
-    assert aspect(out, PARENT_JOB, "subTypes") == {"typeNames": ["Job"]}
+    assert aspect(out, PARENT_JOB, "subTypes") == {"typeNames": ["JOB"]}
     assert aspect(out, PARENT_JOB, "ownership")["patch"] == [
         {
             "op": "add",
             "path": "/owners/urn:li:corpuser:alice/TECHNICAL_OWNER//",
-            "value": {"owner": "urn:li:corpuser:alice", "type": "TECHNICAL_OWNER"},
+            "value": {
+                "owner": "urn:li:corpuser:alice",
+                "type": "TECHNICAL_OWNER",
+                "source": {"type": "SERVICE"},
+            },
         },
         {
             "op": "add",
             "path": "/owners/urn:li:corpGroup:data/TECHNICAL_OWNER//",
-            "value": {"owner": "urn:li:corpGroup:data", "type": "TECHNICAL_OWNER"},
+            "value": {
+                "owner": "urn:li:corpGroup:data",
+                "type": "TECHNICAL_OWNER",
+                "source": {"type": "SERVICE"},
+            },
         },
     ]
     dpi = f"urn:li:dataProcessInstance:{RUN_ID}"
@@ -261,7 +272,7 @@ def test_child_step_links_to_parent_run_job_and_dagster_ui() -> None:
         FLOW,
         "https://git.example/iris.py#L10",
     )
-    assert aspect(out, STEP_JOB, "subTypes") == {"typeNames": ["Asset"]}
+    assert aspect(out, STEP_JOB, "subTypes") == {"typeNames": ["ASSET"]}
     assert aspect(out, dpi, "dataProcessInstanceInput") == {"inputs": [IRIS]}
     assert aspect(out, dpi, "dataProcessInstanceOutput") == {"outputs": [SUMMARY]}
 
@@ -285,7 +296,7 @@ def test_lineage_is_a_patch_with_column_lineage_and_sql() -> None:
             "path": "/fineGrainedLineages/-- DIRECT:IDENTITY\n"
             "SELECT a, count(*) AS n FROM iris GROUP BY a"
             f"/urn:li:schemaField:({SUMMARY},a)/NONE/urn:li:schemaField:({IRIS},a)",
-            "value": {"confidenceScore": 0.5},
+            "value": {"confidenceScore": 1.0},
         },
     ]
     # START, then COMPLETE: both only add edges, so the later one cannot remove the earlier ones.
@@ -299,8 +310,8 @@ def test_schema_operation_and_dagster_asset_on_output() -> None:
     schema = aspect(out, SUMMARY, "schemaMetadata")
     assert schema["platform"] == "urn:li:dataPlatform:duckdb"
     assert schema["platformSchema"] == {
-        "com.linkedin.schema.MySqlDDL": {
-            "tableSchema": '[{"name":"a","type":"DOUBLE","description":"sepal length"},'
+        "com.linkedin.schema.OtherSchema": {
+            "rawSchema": '[{"name":"a","type":"DOUBLE","description":"sepal length"},'
             '{"name":"n","type":"BIGINT"}]'
         }
     }
@@ -311,8 +322,14 @@ def test_schema_operation_and_dagster_asset_on_output() -> None:
         ("a", "DOUBLE", "sepal length", {"type": {"com.linkedin.schema.NumberType": {}}}),
         ("n", "BIGINT", None, {"type": {"com.linkedin.schema.NumberType": {}}}),
     ]
+    # DataHub's newest converter: a CUSTOM WRITE operation with the rows written and the SQL
     operation = aspect(out, SUMMARY, "operation")
-    assert (operation["operationType"], operation["numAffectedRows"]) == ("UPDATE", 3)
+    assert (
+        operation["operationType"],
+        operation["customOperationType"],
+        operation["numAffectedRows"],
+        operation["customProperties"],
+    ) == ("CUSTOM", "WRITE", 3, {"queryStatement": "SELECT a, count(*) AS n FROM iris GROUP BY a"})
     assert aspect(out, SUMMARY, "datasetProperties") == [
         {
             "op": "add",

@@ -78,7 +78,8 @@ def test_job_event_writes_flow_job_datasets_and_lineage_but_no_run() -> None:
     ]
     assert patch[0]["value"]["created"]["time"] == 1735689600000
     info = mcps[2].aspect
-    assert (info.name, info.flowUrn, info.type) == ("iris_summary", FLOW, "dagster")  # type: ignore[union-attr]
+    # DataHub's newest converter: the job type is the jobType facet's processingType
+    assert (info.name, info.flowUrn, info.type) == ("iris_summary", FLOW, "BATCH")  # type: ignore[union-attr]
 
 
 def test_job_event_from_openlineage_python_equals_its_dict() -> None:
@@ -89,12 +90,25 @@ def test_job_event_from_openlineage_python_equals_its_dict() -> None:
     )
     # No jobType facet and an unknown producer: DataHub's orchestrator fallback.
     flow = "urn:li:dataFlow:(unknown,iris_job,dagster)"
-    assert rows(convert_event(event)) == [
+    job = f"urn:li:dataJob:({flow},iris_job)"
+    mcps = convert_event(event)
+    assert rows(mcps) == [
         (flow, "UPSERT", "dataFlowInfo"),
         (flow, "UPSERT", "status"),
-        (f"urn:li:dataJob:({flow},iris_job)", "UPSERT", "dataJobInfo"),
-        (f"urn:li:dataJob:({flow},iris_job)", "UPSERT", "status"),
+        (job, "UPSERT", "dataJobInfo"),
+        (job, "UPSERT", "status"),
+        # DataHub's newest converter: a JobEvent states the job's whole lineage, none here
+        (job, "UPSERT", "dataJobInputOutput"),
     ]
+    assert mcps[-1].aspect.to_obj() == {  # type: ignore[union-attr]
+        "inputDatasets": [],
+        "outputDatasets": [],
+        "inputDatasetEdges": [],
+        "outputDatasetEdges": [],
+        "inputDatajobs": [],
+        "inputDatajobEdges": [],
+        "fineGrainedLineages": [],
+    }
     assert rows(convert_event(event)) == rows(convert_event(json.loads(Serde.to_json(event))))
 
 

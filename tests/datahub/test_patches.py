@@ -19,7 +19,7 @@ from datahub.specific.dataset import DatasetPatchBuilder
 from ol_bridge.datahub import ConverterConfig, aspects, patches
 from ol_bridge.datahub.datasets import (
     _column_edges,
-    _extras,
+    _facet_aspects,
     job_lineage_patch,
     plan_datasets,
 )
@@ -80,7 +80,7 @@ def builder_lineage(event: dict[str, Any]) -> list[MetadataChangeProposalClass]:
                 upstreams=[str(column.upstream)],
                 downstreams=[str(column.downstream)],
                 transformOperation=column.transform,
-                confidenceScore=0.5,
+                confidenceScore=1.0,
             )
         )
     return list(builder.build())
@@ -94,8 +94,21 @@ def builder_extras(event: dict[str, Any]) -> list[MetadataChangeProposalClass]:
         facets = dataset.raw.get("facets") or {}
         builder = DatasetPatchBuilder(str(dataset.urn))
         description = (facets.get("documentation") or {}).get("description")
-        if description:
+        if isinstance(description, str):
             builder.set_description(description)
+        storage = facets.get("storage") or {}
+        for key in ("storageLayer", "fileFormat"):
+            if (storage.get(key) or "").strip():
+                builder.add_custom_property(key, storage[key])
+        catalog = facets.get("catalog") or {}
+        for key, value in (catalog.get("catalogProperties") or {}).items():
+            builder.add_custom_property(f"openlineage.catalog.{key}", value)
+        for key in ("framework", "type", "name", "metadataUri", "warehouseUri", "source"):
+            if (catalog.get(key) or "").strip():
+                builder.add_custom_property(f"catalog{key[0].upper()}{key[1:]}", catalog[key])
+        version = (facets.get("version") or {}).get("datasetVersion")
+        if (version or "").strip():
+            builder.add_custom_property("openlineage.datasetVersion", version)
         asset = facets.get("dagster_asset") or {}
         if asset.get("assetUrl"):
             builder.set_external_url(asset["assetUrl"])
@@ -106,8 +119,6 @@ def builder_extras(event: dict[str, Any]) -> list[MetadataChangeProposalClass]:
                 builder.add_custom_property(f"dagster{key[0].upper()}{key[1:]}", asset[key])
         for owner in aspects.owners(facets.get("ownership") or {}):
             builder.add_owner(owner)
-        for tag in aspects.facet_tags(facets.get("tags") or {}):
-            builder.add_tag(tag)
         out += builder.build()
     return out
 
@@ -144,12 +155,17 @@ def test_direct_patches_equal_the_builders(source: str) -> None:
         assert as_json(ours) == as_json(builder_lineage(event))
         lineage_patches += len(ours)
         plan = plan_datasets(event, CONFIG)
-        ours_extras = [p for d in (*plan.inputs, *plan.outputs) for p in _extras(d)]
+        ours_extras = [
+            p
+            for d in (*plan.inputs, *plan.outputs)
+            for p in _facet_aspects(d, CONFIG)
+            if p.aspectName in ("datasetProperties", "ownership")
+        ]
         assert as_json(ours_extras) == as_json(builder_extras(event))
         extras += len(ours_extras)
     assert lineage_patches > 0
     if source == "dagster":
-        assert extras == 3  # datasetProperties, ownership, globalTags of the rich output
+        assert extras == 2  # datasetProperties and ownership of the rich output
 
 
 def test_path_components_are_json_pointer_quoted() -> None:

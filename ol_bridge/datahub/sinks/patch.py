@@ -40,6 +40,7 @@ _KEYED_ARRAYS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     "globalTags": {"tags": ("tag",)},
     "glossaryTerms": {"terms": ("urn",)},
     "ownership": {"owners": ("owner", "type")},
+    "siblings": {"siblings": ()},
 }
 
 #: Aspects whose ``fineGrainedLineages`` array GMS patches with its dedicated template.
@@ -54,6 +55,7 @@ _DEFAULT_ASPECTS: Mapping[str, Mapping[str, Any]] = {
     "globalTags": {"tags": []},
     "glossaryTerms": {"terms": [], "auditStamp": _UNKNOWN_ACTOR},
     "ownership": {"owners": [], "lastModified": _UNKNOWN_ACTOR},
+    "siblings": {"siblings": [], "primary": False},
 }
 
 #: Separates nested field names inside one ``arrayPrimaryKeys`` entry (U+241F).

@@ -74,7 +74,8 @@ class OlBridge(Integration):
         from openlineage.client.transport import Transport
         from openlineage.client.transport.http import HttpConfig, HttpTransport
 
-        from ol_bridge.datahub.transport import DatahubConfig, DatahubTransport, open_sink
+        from ol_bridge.datahub import DatahubConfig, DatahubTransport
+        from ol_bridge.datahub.transport import open_sink
 
         owner = self
 

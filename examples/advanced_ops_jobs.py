@@ -14,9 +14,14 @@ import attrs
 import dagster as dg
 from openlineage.client.event_v2 import InputDataset
 
-from ol_bridge.dagster import OpenLineageTranslator, StepLineage, build_openlineage_sensor
-from ol_bridge.dagster.run_info import RunInfo, StepInfo
-from ol_bridge.naming import DatasetId
+from ol_bridge.dagster import (
+    DatasetId,
+    OpenLineageTranslator,
+    RunInfo,
+    StepInfo,
+    StepLineage,
+    build_openlineage_sensor,
+)
 
 
 class LakeTranslator(OpenLineageTranslator):

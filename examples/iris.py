@@ -10,19 +10,39 @@ Run it:  dagster dev -f examples/iris.py   (then switch on ``openlineage_sensor`
 from __future__ import annotations
 
 import os
+import random
 
 import dagster as dg
 import duckdb
 import pandas as pd
 
-from ol_bridge.dagster import OpenLineageTranslator, build_openlineage_sensor
-from ol_bridge.dagster.io_managers import DuckDBTableIOManager
-from ol_bridge.demo.pipeline import iris_rows  # a deterministic iris-shaped sample
-from ol_bridge.naming import NamingConfig
+from ol_bridge.dagster import (
+    DuckDBTableIOManager,
+    NamingConfig,
+    OpenLineageTranslator,
+    build_openlineage_sensor,
+)
 
 DATABASE = os.environ.get("OL_BRIDGE_EXAMPLE_DB", "iris.duckdb")
 #: key_prefix = [env, platform, database, schema]; DuckDB names the database after the file
 PREFIX = ["prod", "duckdb", os.path.basename(DATABASE).split(".")[0], "main"]
+SPECIES = {"Iris-setosa": (5.0, 3.4), "Iris-versicolor": (5.9, 2.8), "Iris-virginica": (6.6, 3.0)}
+
+
+def iris_rows(per_species: int = 50, seed: int = 7) -> list[dict[str, object]]:
+    """A deterministic, iris-shaped sample (no download needed)."""
+    rng = random.Random(seed)
+    return [
+        {
+            "sepal_length_cm": round(rng.gauss(sepal_length, 0.3), 1),
+            "sepal_width_cm": round(rng.gauss(sepal_width, 0.3), 1),
+            "petal_length_cm": round(rng.uniform(1.0, 6.5), 1),
+            "petal_width_cm": round(rng.uniform(0.1, 2.5), 1),
+            "species": species,
+        }
+        for species, (sepal_length, sepal_width) in SPECIES.items()
+        for _ in range(per_species)
+    ]
 
 
 @dg.asset(

@@ -1,4 +1,23 @@
-"""ol-bridge: Dagster lineage to DataHub and any OpenLineage backend, through OpenLineage."""
+"""ol-bridge: Dagster lineage to DataHub and any OpenLineage backend, through OpenLineage.
+
+The public API is the names listed in ``__all__`` of these modules, imported from them:
+
+- ``ol_bridge``: ``register_transports``, ``PRODUCER``, the ``dg`` component type;
+- ``ol_bridge.dagster``: the sensor, its translator, naming and delivery settings, the
+  types the translator's hooks receive, the IO managers, the component;
+- ``ol_bridge.datahub``: the converter, its settings, the ``datahub`` transport and its
+  settings, acryl-datahub-dagster-plugin's URNs;
+- ``ol_bridge.delivery``: the outbox, for operators' scripts (``ol-bridge outbox`` is the
+  command line for it);
+- ``ol_bridge.sql`` (SQL lineage), ``ol_bridge.lineage_graph`` (pictures),
+  ``ol_bridge.backfill``, ``ol_bridge.server`` (``ol-bridge serve``'s settings),
+  ``ol_bridge.errors`` (the exceptions) and ``ol_bridge.facets`` (our custom facets).
+
+Every other module (``ol_bridge.dagster.tick``, ``ol_bridge.naming``, ...) is internal and
+may change without notice, with or without a leading underscore; ``ol_bridge._compat`` holds
+the other libraries' internals we depend on. ``tests/test_public_api.py`` checks that the
+examples and the docs import only public names.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +32,8 @@ def register_transports() -> None:
     entry-point discovery, only a registry). Registering the dotted path imports no
     acryl-datahub. Idempotent.
 
-    Called when ``ol_bridge.dagster``, ``ol_bridge.delivery`` or
-    ``ol_bridge.datahub.transport`` is imported, that is before anything of ol-bridge
+    Called when ``ol_bridge.dagster``, ``ol_bridge.delivery`` or ``ol_bridge.datahub``
+    (and so any of its modules) is imported, that is before anything of ol-bridge
     builds an OpenLineage client; not on ``import ol_bridge``, which must stay light (the
     command line's ``--help`` imports it). A client you build yourself before importing
     any of them: call this first, or use ``type: ol_bridge.datahub.transport.DatahubTransport``.

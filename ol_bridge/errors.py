@@ -89,3 +89,24 @@ class DestinationUnavailableError(DeliveryError):
 
 class LineageRenderError(OlBridgeError):
     """A lineage picture cannot be rendered (e.g. PNG without Graphviz)."""
+
+
+__all__ = [
+    "BackfillStateError",
+    "BackfillStoppedError",
+    "ConfigError",
+    "ConversionError",
+    "DagsterReadError",
+    "DeliveryError",
+    "DestinationRejectedError",
+    "DestinationUnavailableError",
+    "EventInputError",
+    "EventValidationError",
+    "FacetValueError",
+    "LineageRenderError",
+    "LitePatchError",
+    "NamingError",
+    "OlBridgeError",
+    "OutboxFullError",
+    "SqlLineageError",
+]

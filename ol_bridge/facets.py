@@ -1,11 +1,12 @@
 """ol-bridge's custom OpenLineage facets: what Dagster knows that no standard facet holds.
 
-Each class subclasses openlineage-python's generated base facet, so it serializes with
-``openlineage.client.serde.Serde`` like the standard facets: camelCase wire names, and
-optional fields left as ``None`` are dropped from the JSON. Each class is described by
-the JSON Schema ``schemas/<ClassName>.json``, which its ``_schemaURL`` points at; the
-attrs validators below enforce the same constraints as those schemas, so a facet that
-constructs also validates.
+Each class subclasses openlineage-python's base facet (``openlineage.client.facet_v2``),
+so it serializes with ``openlineage.client.serde.Serde`` like the standard facets: camelCase
+wire names, and optional fields left as ``None`` are dropped from the JSON. Each class is
+described by the JSON Schema ``schemas/<ClassName>.json``, which its ``_schemaURL`` points
+at; the attrs validators below enforce the same constraints as those schemas, so a facet
+that constructs also validates. Their ``producer`` (``_producer`` on the wire) defaults to
+ol-bridge's, where openlineage-python's base would put its own.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 from typing import Any
 
 import attr
-from openlineage.client.generated.base import DatasetFacet, JobFacet, RunFacet
+from openlineage.client.facet_v2 import DatasetFacet, JobFacet, RunFacet
 
 from ol_bridge import PRODUCER
 from ol_bridge.errors import FacetValueError
@@ -84,11 +85,10 @@ _optional_str = attr.validators.optional(_non_empty_str)
 _optional_url = attr.validators.optional(_ui_url)
 
 
-def _stamp_producer(facet: RunFacet | JobFacet | DatasetFacet) -> None:
-    # The OL base class fills an empty _producer with openlineage-python's own producer;
-    # our facets are produced by ol-bridge, so claim them before the base runs.
-    if not facet._producer:
-        facet._producer = PRODUCER
+def _producer_field() -> Any:
+    # Redefines the base facet's ``_producer`` field (init argument ``producer``) with
+    # ol-bridge's default; the base only fills an empty one with openlineage-python's.
+    return attr.field(default=PRODUCER, kw_only=True)
 
 
 @attr.define(kw_only=True)
@@ -130,9 +130,7 @@ class DagsterRunFacet(RunFacet):
     rootRunId: str | None = attr.field(default=None, validator=_optional_str)  # noqa: N815
     """First Dagster run of the re-execution chain this run belongs to."""
 
-    def __attrs_post_init__(self) -> None:
-        _stamp_producer(self)
-        super().__attrs_post_init__()
+    _producer: str = _producer_field()
 
     @staticmethod
     def _get_schema() -> str:
@@ -158,9 +156,7 @@ class DagsterJobFacet(JobFacet):
     jobUrl: str | None = attr.field(default=None, validator=_optional_url)  # noqa: N815
     """Link to the job in the Dagster UI."""
 
-    def __attrs_post_init__(self) -> None:
-        _stamp_producer(self)
-        super().__attrs_post_init__()
+    _producer: str = _producer_field()
 
     @staticmethod
     def _get_schema() -> str:
@@ -180,9 +176,7 @@ class DagsterAssetFacet(DatasetFacet):
     assetUrl: str | None = attr.field(default=None, validator=_optional_url)  # noqa: N815
     """Link to the asset in the Dagster UI."""
 
-    def __attrs_post_init__(self) -> None:
-        _stamp_producer(self)
-        super().__attrs_post_init__()
+    _producer: str = _producer_field()
 
     @staticmethod
     def _get_schema() -> str:

@@ -2,8 +2,9 @@
 ``Serde.to_json``, in one pass instead of ``attrs.asdict`` followed by a recursive clean-up.
 
 Serialising was the largest single cost of a sensor tick (an event with column lineage is a
-deep tree of small attrs objects). ``tests/test_serialize.py`` checks the output is identical
-to ``Serde.to_dict`` on every event the test suite produces and on the DataHub corpus.
+deep tree of small attrs objects). ``tests/dagster/test_serialize.py`` checks the output is
+identical to ``Serde.to_dict`` on every event the test suite produces and on the DataHub
+corpus.
 """
 
 from __future__ import annotations

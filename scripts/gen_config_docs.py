@@ -134,12 +134,12 @@ def _type_name(annotation: Any) -> str:
     return f"`{text}`" if text else ""
 
 
-def attrs_section(title: str, cls: type, where: str) -> Iterator[str]:
+def attrs_section(title: str, cls: type, where: str, public: str) -> Iterator[str]:
     doc = inspect.getdoc(cls) or ""
     described = {**_docstring_items(doc), **_comment_items(cls)}
     yield f"## {title}"
     yield ""
-    yield f"`{cls.__module__}.{cls.__qualname__}` ({where}). {_first_paragraph(doc)}"
+    yield f"`{public}` ({where}). {_first_paragraph(doc)}"
     yield ""
     yield from TABLE_HEAD
     for field in attrs.fields(cls):  # type: ignore[arg-type]
@@ -158,7 +158,9 @@ def attrs_section(title: str, cls: type, where: str) -> Iterator[str]:
         yield from (note + "\n" for note in notes)
 
 
-def signature_section(title: str, function: Callable[..., Any], where: str) -> Iterator[str]:
+def signature_section(
+    title: str, function: Callable[..., Any], where: str, public: str
+) -> Iterator[str]:
     doc = inspect.getdoc(function) or ""
     owner = function.__qualname__.split(".")[0]
     if function.__name__ == "__init__":
@@ -166,7 +168,7 @@ def signature_section(title: str, function: Callable[..., Any], where: str) -> I
     described = _docstring_items(doc)
     yield f"## {title}"
     yield ""
-    yield f"`{function.__module__}.{function.__qualname__}` ({where}). {_first_paragraph(doc)}"
+    yield f"`{public}` ({where}). {_first_paragraph(doc)}"
     yield ""
     yield from TABLE_HEAD
     for name, parameter in inspect.signature(function).parameters.items():
@@ -182,36 +184,59 @@ def signature_section(title: str, function: Callable[..., Any], where: str) -> I
 
 
 def generate() -> str:
-    from ol_bridge.dagster import OpenLineageTranslator, TickLimits, build_openlineage_sensor
-    from ol_bridge.datahub.config import ConverterConfig
-    from ol_bridge.datahub.transport import DatahubConfig
-    from ol_bridge.naming import NamingConfig
+    from ol_bridge.dagster import (
+        DeliveryConfig,
+        NamingConfig,
+        OpenLineageTranslator,
+        TickLimits,
+        build_openlineage_sensor,
+    )
+    from ol_bridge.datahub import ConverterConfig, DatahubConfig
 
     parts = [HEADER]
     sections = [
         signature_section(
-            "build_openlineage_sensor", build_openlineage_sensor, "keyword arguments"
+            "build_openlineage_sensor",
+            build_openlineage_sensor,
+            "keyword arguments",
+            "ol_bridge.dagster.build_openlineage_sensor",
         ),
         signature_section(
             "OpenLineageTranslator",
             OpenLineageTranslator.__init__,
             "pass as `build_openlineage_sensor(translator=...)`; subclass to override `get_*`",
+            "ol_bridge.dagster.OpenLineageTranslator",
         ),
-        attrs_section("TickLimits", TickLimits, "pass as `build_openlineage_sensor(limits=...)`"),
+        attrs_section(
+            "TickLimits",
+            TickLimits,
+            "pass as `build_openlineage_sensor(limits=...)`",
+            "ol_bridge.dagster.TickLimits",
+        ),
+        attrs_section(
+            "DeliveryConfig",
+            DeliveryConfig,
+            "pass as `build_openlineage_sensor(delivery=...)`,"
+            " or `DeliveryConfig.from_dict({...})`",
+            "ol_bridge.dagster.DeliveryConfig",
+        ),
         attrs_section(
             "NamingConfig",
             NamingConfig,
             "pass as `OpenLineageTranslator(naming=...)`, or `NamingConfig.from_dict({...})`",
+            "ol_bridge.dagster.NamingConfig",
         ),
         attrs_section(
             "DatahubConfig (`type: datahub` transport)",
             DatahubConfig,
             "the `transport` section of `openlineage.yml`, or `OPENLINEAGE__TRANSPORT__<KEY>`",
+            "ol_bridge.datahub.DatahubConfig",
         ),
         attrs_section(
             "ConverterConfig",
             ConverterConfig,
             "the `converter` key of the datahub transport; `ol-bridge convert` options",
+            "ol_bridge.datahub.ConverterConfig",
         ),
     ]
     for section in sections:

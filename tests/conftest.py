@@ -56,6 +56,16 @@ def postgres_storage(database_url: str) -> dict[str, Any]:
     return {"storage": {"postgres": {"postgres_url": database_url}}}
 
 
+@pytest.fixture
+def receivers() -> Iterator[list[Any]]:
+    """Marquez-like receivers (``tests.delivery.receiver.Receiver``) a test starts: stopped
+    after it."""
+    made: list[Any] = []
+    yield made
+    for receiver in made:
+        receiver.stop()
+
+
 @pytest.fixture(autouse=True)
 def _restore_openlineage_environment() -> Iterator[None]:
     """openlineage-python writes ``OPENLINEAGE__TRANSPORT__*`` variables into os.environ

@@ -10,7 +10,7 @@ import attr
 import pytest
 from jsonschema import Draft202012Validator
 from openlineage.client.event_v2 import Job, OutputDataset, Run, RunEvent
-from openlineage.client.generated.base import BaseFacet
+from openlineage.client.facet_v2 import BaseFacet
 from openlineage.client.serde import Serde
 
 from ol_bridge import PRODUCER

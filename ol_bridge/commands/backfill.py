@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import signal
 import sys
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from ol_bridge.backfill import BackfillResult, RunOutcome
     from ol_bridge.dagster.catalog import AssetCatalog
     from ol_bridge.dagster.translator import OpenLineageTranslator
+    from ol_bridge.delivery import SensorDelivery
 
 #: exit status after SIGINT/SIGTERM, the shell convention for "interrupted"
 EXIT_INTERRUPTED = 130
@@ -81,6 +83,29 @@ def _datetime(value: str) -> datetime:
     metavar="MODULE:ATTR",
     help="Your Definitions, to add asset descriptions/owners/schemas as the sensor does.",
 )
+@click.option(
+    "--outbox-path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The outbox file, if your sensor's DeliveryConfig sets `path` (default: where the "
+    "sensor keeps it: the instance's PostgreSQL database, else next to the instance).",
+)
+@click.option(
+    "--outbox-url", help="The outbox database, if your sensor's DeliveryConfig sets `url`."
+)
+@click.option(
+    "--drain-seconds",
+    type=click.FloatRange(min=0),
+    default=60.0,
+    show_default=True,
+    help="How long to keep delivering after the last run was handed off. Events still "
+    "waiting then are delivered by the sensor's next ticks or `ol-bridge outbox drain`.",
+)
+@click.option(
+    "--resend",
+    is_flag=True,
+    help="Send events again even if they were delivered within the outbox's dedup window "
+    "(DeliveryConfig.dedup_seconds, a day by default), e.g. after a backend lost data.",
+)
 @click.option("--dry-run", is_flag=True, help="Only count the selected runs.")
 def backfill(
     dagster_home: Path | None,
@@ -94,9 +119,18 @@ def backfill(
     max_runs: int | None,
     translator_ref: str | None,
     definitions_ref: str | None,
+    outbox_path: Path | None,
+    outbox_url: str | None,
+    drain_seconds: float,
+    resend: bool,
     dry_run: bool,
 ) -> None:
     """Emit OpenLineage events for past runs, with the run ids the sensor uses.
+
+    Events go through the sensor's delivery engine: each is committed to the outbox (one
+    queue per destination, e.g. per child of a composite transport) before the run counts
+    as done, then delivered; a destination that is down keeps its events waiting instead
+    of losing them. Exit status 3 says events still wait when the command ends.
 
     Interrupt it at any time (Ctrl-C or SIGTERM): it stops before the next event, records
     where it was, and the next invocation continues there.
@@ -111,6 +145,7 @@ def backfill(
         save_state,
         select_runs,
     )
+    from ol_bridge.delivery import DeliveryConfig, SensorDelivery
 
     if dagster_home is None:
         raise click.UsageError("Set DAGSTER_HOME or pass --dagster-home.")
@@ -134,25 +169,71 @@ def backfill(
         if dry_run or not pending:
             return
         client = _client(events_file)
+        config = DeliveryConfig(path=outbox_path, url=outbox_url)
+        delivery = SensorDelivery.for_instance(
+            config, lambda: client, instance, _stderr_logger(), resend=resend
+        )
         total = min(pending, max_runs) if max_runs else pending
-        with _stop_on_signals() as stopped, _progress(total) as on_run:
-            result = run_backfill(
-                instance,
-                runs,
-                state,
-                client.emit,
-                translator=translator,
-                catalog=catalog,
-                save=lambda new_state: save_state(state_path, new_state),
-                on_run=on_run,
-                should_stop=stopped.is_set,
-                max_runs=max_runs,
-            )
-        client.close()
-    _report(result, state_path, interrupted=stopped.is_set())
+        try:
+            with _stop_on_signals() as stopped, _progress(total) as on_run:
+                result = run_backfill(
+                    instance,
+                    runs,
+                    state,
+                    delivery.emit,
+                    translator=translator,
+                    catalog=catalog,
+                    save=lambda new_state: save_state(state_path, new_state),
+                    on_run=_delivering(on_run, delivery),
+                    should_stop=stopped.is_set,
+                    max_runs=max_runs,
+                )
+                if not stopped.is_set():
+                    delivery.drain_until(time.monotonic() + drain_seconds, retry_now=True)
+            summary = delivery.summary("backfill", None)
+        finally:
+            delivery.close()
+            client.close()
+    _report(result, state_path, interrupted=stopped.is_set(), backlog=summary.backlog())
 
 
-def _report(result: BackfillResult, state_path: Path, *, interrupted: bool) -> None:
+def _delivering(
+    on_run: Callable[[RunOutcome], None], delivery: SensorDelivery
+) -> Callable[[RunOutcome], None]:
+    """Progress, plus a few seconds of delivery every few seconds: a long backfill delivers
+    as it goes instead of piling everything into the outbox first."""
+    last = [time.monotonic()]
+
+    def advance(outcome: RunOutcome) -> None:
+        on_run(outcome)
+        if time.monotonic() - last[0] >= _DRAIN_EVERY_SECONDS:
+            delivery.drain(_DRAIN_EVERY_SECONDS)
+            last[0] = time.monotonic()
+
+    return advance
+
+
+#: seconds between the deliveries a running backfill makes, and their length
+_DRAIN_EVERY_SECONDS = 5.0
+
+#: exit status when the backfill handed everything off but events still wait for delivery
+EXIT_WAITING = 3
+
+
+def _stderr_logger() -> logging.Logger:
+    logger = logging.getLogger("ol_bridge.backfill")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+    logger.setLevel(logging.INFO)
+    return logger
+
+
+def _report(
+    result: BackfillResult, state_path: Path, *, interrupted: bool, backlog: str = ""
+) -> None:
     click.echo(
         f"Emitted {result.emitted} events for {result.runs_walked} runs.",
         err=True,
@@ -170,6 +251,12 @@ def _report(result: BackfillResult, state_path: Path, *, interrupted: bool) -> N
             f"(run {failure.run_id}): {failure.error}. Progress is saved in {state_path}; "
             "fix the destination (see `ol-bridge doctor`) and run the same command again."
         )
+    if backlog:
+        click.echo(
+            f"{backlog} They are kept in the outbox and delivered by the sensor's next ticks, "
+            "the next backfill, or `ol-bridge outbox drain`; see `ol-bridge outbox status`.",
+            err=True,
+        )
     if result.stopped:
         click.echo(
             f"Stopped early; progress saved in {state_path}. Run the same command to resume.",
@@ -177,6 +264,8 @@ def _report(result: BackfillResult, state_path: Path, *, interrupted: bool) -> N
         )
         if interrupted:
             sys.exit(EXIT_INTERRUPTED)
+    if backlog:
+        sys.exit(EXIT_WAITING)
 
 
 def _client(events_file: Path | None) -> OpenLineageClient:

@@ -27,8 +27,8 @@ from ol_bridge.event_files import SourcedEvent, parse_events
 # Heavy imports (dagster, openlineage, acryl-datahub) are made where they are used, so
 # `ol-bridge <command> --help` stays fast (tests/test_cli.py checks it).
 if TYPE_CHECKING:
-    from ol_bridge.datahub.sinks.base import Mcp
-    from ol_bridge.datahub.transport import DatahubConfig
+    from ol_bridge.datahub.config import DatahubConfig
+    from ol_bridge.datahub.sinks.base import Proposal
 
 
 def _read_sources(paths: Sequence[str]) -> Iterator[SourcedEvent]:
@@ -43,12 +43,12 @@ def _read_sources(paths: Sequence[str]) -> Iterator[SourcedEvent]:
         yield from parse_events(text, path)
 
 
-def convert_sourced(events: Sequence[SourcedEvent], config: DatahubConfig) -> list[Mcp]:
+def convert_sourced(events: Sequence[SourcedEvent], config: DatahubConfig) -> list[Proposal]:
     """Convert every event, naming the event at fault if one cannot be converted."""
     from ol_bridge.datahub.converter import convert_event
 
     converter_config = config.converter_config()
-    mcps: list[Mcp] = []
+    mcps: list[Proposal] = []
     for sourced in events:
         try:
             mcps.extend(convert_event(sourced.event, converter_config))
@@ -92,7 +92,8 @@ def convert(
     """Convert OpenLineage events (JSON object, JSON array or JSON Lines; - for stdin)
     into DataHub metadata change proposals."""
     from ol_bridge.datahub.coalesce import coalesce
-    from ol_bridge.datahub.transport import DatahubConfig, batched, open_sink
+    from ol_bridge.datahub.config import DatahubConfig
+    from ol_bridge.datahub.transport import batched, open_sink
 
     if sink == "file" and output is None:
         raise click.UsageError("--sink file needs --output FILE (the metadata file to write).")
@@ -122,7 +123,7 @@ def convert(
     )
 
 
-def _print(mcps: Sequence[Mcp], output: str | None) -> None:
+def _print(mcps: Sequence[Proposal], output: str | None) -> None:
     from ol_bridge.datahub.sinks.file import dumps_metadata_file
 
     text = dumps_metadata_file(mcps)

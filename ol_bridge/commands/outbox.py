@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import click
@@ -13,55 +13,117 @@ import click
 # Heavy imports (dagster, openlineage, acryl-datahub) are made where they are used, so
 # `ol-bridge <command> --help` stays fast (tests/test_cli.py checks it).
 if TYPE_CHECKING:
+    from ol_bridge.delivery.location import OutboxLocation
     from ol_bridge.delivery.store import DestinationStats, Outbox
 
 
+def _where_options(command: Any) -> Any:
+    """``--path`` / ``--url`` / ``--dagster-home``, accepted by the group and by each command
+    (``ol-bridge outbox --path X status`` and ``ol-bridge outbox status --path X``)."""
+    options = [
+        click.option(
+            "--path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            default=None,
+            help="An outbox file (a sensor with DeliveryConfig(path=...), or serve's).",
+        ),
+        click.option(
+            "--url",
+            default=None,
+            help="An outbox database URL (a sensor with DeliveryConfig(url=...), or serve's).",
+        ),
+        click.option(
+            "--dagster-home",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=None,
+            help="The Dagster instance the sensor runs in. Default: $DAGSTER_HOME. Its outbox "
+            "is in the instance's PostgreSQL database, else next to the instance.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @click.group()
-@click.option(
-    "--path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="The outbox file. Default: $DAGSTER_HOME/ol-bridge/outbox.sqlite, "
-    "else ./.ol-bridge/outbox.sqlite.",
-)
+@_where_options
 @click.pass_context
-def outbox(ctx: click.Context, path: Path | None) -> None:
-    """Events handed off by the sensor that wait for delivery, per destination."""
-    ctx.obj = path
+def outbox(
+    ctx: click.Context, path: Path | None, url: str | None, dagster_home: Path | None
+) -> None:
+    """Events handed off by the sensor (or a backfill, or serve) that wait for delivery,
+    per destination."""
+    ctx.obj = {"path": path, "url": url, "dagster_home": dagster_home}
 
 
-def _open(ctx: click.Context) -> Outbox:
-    from ol_bridge.delivery.config import default_outbox_path
-    from ol_bridge.delivery.store import Outbox
+def _open(ctx: click.Context, **given: Any) -> Outbox:
+    """The outbox the options name: a command's own options over the group's; else the
+    one the sensor of the ``DAGSTER_HOME`` instance uses (``delivery/location.py``)."""
+    from ol_bridge.delivery.config import DeliveryConfig
+    from ol_bridge.delivery.store import Outbox, outbox_exists
 
-    # resolved here, not in the group, so `outbox <command> --help` imports nothing heavy
-    path: Path = ctx.obj or default_outbox_path()
-    ctx.obj = path
-    if not path.exists():
+    where = {**(ctx.obj or {}), **{k: v for k, v in given.items() if v is not None}}
+    if where.get("path") is not None or where.get("url") is not None:
+        from ol_bridge.delivery.location import locate
+
+        location = locate(DeliveryConfig(path=where.get("path"), url=where.get("url")), None)
+        how = "--path / --url"
+    else:
+        location = _instance_location(where.get("dagster_home"))
+        how = f"the sensor's default for that instance ({location.reason})"
+    ctx.obj = {**where, "where": location.where}
+    if not outbox_exists(location.database):
         raise click.ClickException(
-            f"no outbox at {path}. Pass --path, or set DAGSTER_HOME to the Dagster home "
-            "the sensor runs in."
+            f"no outbox in {location.where} ({how}): nothing was handed off there yet. Pass "
+            "--path or --url if the sensor's DeliveryConfig sets one, or --dagster-home (or "
+            "DAGSTER_HOME) for the instance the sensor runs in."
         )
-    return Outbox(path)
+    box = Outbox(location.database)
+    for recovery in box.recoveries:  # a damaged file was moved aside on opening it
+        click.echo(f"WARNING: {recovery.describe()}", err=True)
+    return box
+
+
+def _instance_location(dagster_home: Path | None) -> OutboxLocation:
+    import os
+
+    from ol_bridge.delivery.config import DeliveryConfig
+    from ol_bridge.delivery.location import locate
+
+    home = dagster_home or (
+        Path(os.environ["DAGSTER_HOME"]) if "DAGSTER_HOME" in os.environ else None
+    )
+    if home is None:
+        return locate(DeliveryConfig(), None)  # ./.ol-bridge/outbox.sqlite
+    if not (home / "dagster.yaml").is_file():
+        raise click.ClickException(
+            f"{home} has no dagster.yaml: pass the Dagster home the sensor's instance uses "
+            "(--dagster-home or DAGSTER_HOME), or the outbox itself (--path / --url)."
+        )
+    from dagster import DagsterInstance
+
+    instance = DagsterInstance.from_config(str(home))
+    return locate(DeliveryConfig(), instance)
 
 
 @outbox.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (metrics).")
+@_where_options
 @click.pass_context
-def status(ctx: click.Context, as_json: bool) -> None:
+def status(ctx: click.Context, /, as_json: bool, **where: Any) -> None:
     """Pending events, oldest age, last error and counters per destination."""
-    with _open(ctx) as box:
+    with _open(ctx, **where) as box:
         stats = box.stats()
         duplicates = box.counter("duplicates_dropped")
     if as_json:
         payload = {
-            "path": str(ctx.obj),
+            "outbox": ctx.obj["where"],
             "duplicates_dropped": duplicates,
             "destinations": [attrs.asdict(s) for s in stats],
         }
         click.echo(json.dumps(payload, indent=2, sort_keys=True))
         return
-    click.echo(f"outbox {ctx.obj}")
+    click.echo(f"outbox in {ctx.obj['where']}")
     if not stats:
         click.echo("no destinations yet: nothing was handed off")
     for s in stats:
@@ -101,8 +163,9 @@ def _age(seconds: float) -> str:
 
 @outbox.command()
 @click.option("--seconds", type=float, default=60.0, show_default=True, help="Time box.")
+@_where_options
 @click.pass_context
-def drain(ctx: click.Context, seconds: float) -> None:
+def drain(ctx: click.Context, /, seconds: float, **where: Any) -> None:
     """Deliver what waits now, ignoring backoff, to the destinations of the OpenLineage
     configuration (OPENLINEAGE_CONFIG / openlineage.yml / OPENLINEAGE_URL...) that the
     sensor uses."""
@@ -112,7 +175,7 @@ def drain(ctx: click.Context, seconds: float) -> None:
     from ol_bridge.delivery.destinations import split_destinations
 
     destinations = split_destinations(OpenLineageClient().transport)
-    with _open(ctx) as box:
+    with _open(ctx, **where) as box:
         report = drain_outbox(box, destinations, seconds=seconds, ignore_backoff=True)
         left = {s.name: s.queued for s in box.stats()}
     configured = {d.name for d in destinations}
@@ -138,12 +201,19 @@ def drain(ctx: click.Context, seconds: float) -> None:
 @click.option("--rejected-only", is_flag=True, help="Only events it refused for good.")
 @click.option("--requeue", is_flag=True, help="Retry its rejected events instead.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@_where_options
 @click.pass_context
 def discard(
-    ctx: click.Context, destination: str, rejected_only: bool, requeue: bool, yes: bool
+    ctx: click.Context,
+    /,
+    destination: str,
+    rejected_only: bool,
+    requeue: bool,
+    yes: bool,
+    **where: Any,
 ) -> None:
     """Drop the events waiting for DESTINATION (they are then never delivered to it)."""
-    with _open(ctx) as box:
+    with _open(ctx, **where) as box:
         stats = {s.name: s for s in box.stats()}
         if destination not in stats:
             known = ", ".join(sorted(stats)) or "none"

@@ -61,6 +61,25 @@ class RunProgress:
 
 
 @attrs.frozen
+class OutboxMark:
+    """The outbox a tick left events waiting in: which one (its identity), how many
+    deliveries waited, since when. The next tick compares it with the outbox it opens, so
+    an outbox that was deleted, emptied or replaced is noticed and its loss counted."""
+
+    identity: str
+    waiting: int = 0
+    #: POSIX time the oldest of them was handed off
+    oldest: float | None = None
+
+    def to_json(self) -> list[Any]:
+        return [self.identity, self.waiting, self.oldest]
+
+    @classmethod
+    def from_json(cls, raw: list[Any]) -> OutboxMark:
+        return cls(str(raw[0]), int(raw[1]), None if raw[2] is None else float(raw[2]))
+
+
+@attrs.frozen
 class SensorCursor:
     """Everything the sensor needs to resume exactly where the last handed-off event ended."""
 
@@ -70,6 +89,8 @@ class SensorCursor:
     runs: Mapping[str, RunProgress] = attrs.field(factory=dict)
     #: with an empty cursor: only runs whose status changed after this POSIX timestamp
     start_after_timestamp: float | None = None
+    #: the outbox the last tick left events waiting in (None: nothing waited)
+    outbox: OutboxMark | None = None
 
     def to_json(self) -> str:
         payload: dict[str, Any] = {
@@ -79,6 +100,8 @@ class SensorCursor:
         }
         if self.start_after_timestamp is not None:
             payload["start_ts"] = self.start_after_timestamp
+        if self.outbox is not None:
+            payload["outbox"] = self.outbox.to_json()
         return json.dumps(payload, separators=(",", ":"), sort_keys=True)
 
     @classmethod
@@ -102,6 +125,7 @@ class SensorCursor:
                     for run_id, progress in raw.get("runs", {}).items()
                 },
                 start_after_timestamp=raw.get("start_ts"),
+                outbox=OutboxMark.from_json(raw["outbox"]) if raw.get("outbox") else None,
             )
         except (ValueError, TypeError, KeyError, IndexError, AttributeError) as error:
             log.warning(

@@ -88,6 +88,21 @@ def db_table_location(
 class AnnotatingIOManager(dg.IOManager):
     """Delegates to ``inner`` and then records the warehouse table an output went to.
 
+    Wrap one of Dagster's table IO managers (``SnowflakePandasIOManager``,
+    ``BigQueryPandasIOManager``, ``DuckDBPandasIOManager``, ...) to give every output a
+    ``datahub/url`` link to its DataHub page, as acryl-datahub-dagster-plugin's
+    ``DataHubSnowflakePandasIOManager`` does::
+
+        class SnowflakeWithDataHubLinks(SnowflakePandasIOManager):
+            def create_io_manager(self, context: dg.InitResourceContext) -> dg.IOManager:
+                return AnnotatingIOManager(
+                    super().create_io_manager(context), platform="snowflake",
+                    database=self.database, default_schema=self.schema_,
+                    datahub_url="https://datahub.example.com",
+                )
+
+    (docs/migrating-from-datahub-dagster-plugin.md runs the same with DuckDB.)
+
     ``dagster/table_name`` and ``dagster/storage_kind`` are added unless ``inner`` (one of
     Dagster's ``DbIOManager`` s) recorded them already; the DataHub link names the table as
     ol-bridge's naming rule does, so it opens the dataset lineage lands on.

@@ -16,8 +16,8 @@ from dagster import (
     RunStatusChangeRecordsFilter,
 )
 
+from ol_bridge._compat.dagster import storage_id_cursor
 from ol_bridge.dagster.processor import ARTIFACT_EVENT_TYPES, LINEAGE_EVENT_TYPES
-from ol_bridge.dagster.storage_cursor import storage_id_cursor
 
 #: run-status streams through which runs are discovered. RUN_START finds every run that
 #: started; FAILURE and CANCELED also find runs that ended without ever starting.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Literal
 
 import attrs
@@ -18,7 +18,7 @@ from dagster import (
 from openlineage.client import OpenLineageClient
 
 from ol_bridge.dagster.catalog import AssetCatalog
-from ol_bridge.dagster.cursor import SensorCursor
+from ol_bridge.dagster.cursor import OutboxMark, SensorCursor
 from ol_bridge.dagster.reader import latest_status_ids
 from ol_bridge.dagster.tick import TickLimits, TickResult, run_tick
 from ol_bridge.dagster.translator import OpenLineageTranslator
@@ -113,6 +113,7 @@ def evaluate_tick(
         walk_seconds = outbox.walk_seconds(limits.time_budget_seconds)
         walk_limits = attrs.evolve(limits, time_budget_seconds=walk_seconds)
     summary = DeliverySummary([])
+    mark: OutboxMark | None = None
     try:
         result = run_tick(
             context.instance,
@@ -124,6 +125,10 @@ def evaluate_tick(
         )
         if outbox is not None:
             summary = outbox.finish(name, started + limits.time_budget_seconds)
+            summary = attrs.evolve(
+                summary, lines=[*_outbox_replaced(name, cursor.outbox, outbox), *summary.lines]
+            )
+            mark = _mark(outbox, summary)
     finally:
         if outbox is not None:
             outbox.close()
@@ -144,7 +149,45 @@ def evaluate_tick(
     backlog = summary.backlog()
     if backlog:
         _say(context, "warning" if _failing(summary) else "info", f"{name} - {backlog}")
-    return SensorResult(skip_reason=tick_summary(result, summary), cursor=result.cursor.to_json())
+    next_cursor = attrs.evolve(result.cursor, outbox=mark)
+    return SensorResult(skip_reason=tick_summary(result, summary), cursor=next_cursor.to_json())
+
+
+def _mark(delivery: SensorDelivery, summary: DeliverySummary) -> OutboxMark | None:
+    """What the next tick checks its outbox against: this one, if events wait in it."""
+    if not summary.waiting:
+        return None
+    ages = [s.oldest_age_seconds for s in summary.waiting if s.oldest_age_seconds is not None]
+    oldest = time.time() - max(ages) if ages else None
+    waiting = sum(stats.queued for stats in summary.waiting)
+    return OutboxMark(delivery.outbox.identity, waiting, oldest)
+
+
+def _outbox_replaced(
+    name: str, previous: OutboxMark | None, delivery: SensorDelivery
+) -> list[tuple[str, str]]:
+    """Warnings for an outbox that is not the one the last tick left events waiting in."""
+    known = previous.waiting if previous is not None else None
+    lines = [
+        ("warning", f"{name} - {recovery.describe(known)}")
+        for recovery in delivery.outbox.recoveries
+    ]
+    if lines or previous is None or previous.identity == delivery.outbox.identity:
+        return lines
+    since = ""
+    if previous.oldest is not None:
+        oldest = datetime.fromtimestamp(previous.oldest, timezone.utc)
+        since = f", the oldest handed off at {oldest:%Y-%m-%dT%H:%M:%SZ}"
+    return [
+        (
+            "warning",
+            f"{name} - the outbox in {delivery.outbox.where} is not the one the last tick left "
+            f"{previous.waiting} deliveries waiting in{since}: it was deleted, emptied or "
+            "replaced (a wiped disk?). Those deliveries are lost. Re-send them with "
+            "`ol-bridge backfill --since <a date before the runs they belong to> --resend`, "
+            "and give the outbox a durable home (docs/delivery.md).",
+        )
+    ]
 
 
 def tick_summary(result: TickResult, delivery: DeliverySummary | None = None) -> str:

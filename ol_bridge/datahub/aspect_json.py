@@ -17,23 +17,20 @@ from typing import Any
 
 from datahub.emitter.aspect import JSON_CONTENT_TYPE
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
-from datahub.metadata.schema_classes import (
-    GenericAspectClass,
-    MetadataChangeProposalClass,
-    _Aspect,
-)
+from datahub.metadata.schema_classes import GenericAspectClass, MetadataChangeProposalClass
 
+from ol_bridge._compat.datahub import Aspect, is_aspect
 from ol_bridge.datahub.schema_json import aspect_to_json
 
 
-def aspect_json(aspect: _Aspect) -> Any:
+def aspect_json(aspect: Aspect) -> Any:
     """``pre_json_transform(aspect.to_obj())``, compiled (``schema_json.aspect_to_json``)."""
     return aspect_to_json(aspect)
 
 
 def serialized_proposal(mcp: MetadataChangeProposalWrapper) -> MetadataChangeProposalClass:
     """``mcp.make_mcp()``: the proposal with its aspect as JSON, serialized as above."""
-    if not isinstance(mcp.aspect, _Aspect) or mcp.entityKeyAspect is not None:
+    if not is_aspect(mcp.aspect) or mcp.entityKeyAspect is not None:
         return mcp.make_mcp()
     return MetadataChangeProposalClass(
         entityType=mcp.entityType,

@@ -30,7 +30,9 @@ from datahub.metadata.urns import CorpUserUrn, TagUrn, Urn
 
 from ol_bridge.datahub.olevent import java_string, mapping, text
 
-#: One DataHub change: an UPSERT wrapper, or a PATCH proposal from DataHub's patch builders.
+#: One DataHub change as the converter makes it and the sinks write it: a typed
+#: ``MetadataChangeProposalWrapper`` for an UPSERT, or a raw ``MetadataChangeProposalClass``
+#: whose aspect is a JSON patch from DataHub's patch builders (a PATCH has no typed aspect).
 Proposal = MetadataChangeProposalWrapper | MetadataChangeProposalClass
 
 DATAHUB_ACTOR = "urn:li:corpuser:datahub"

@@ -32,13 +32,13 @@ from datahub.metadata.schema_classes import (
 )
 
 from ol_bridge.datahub.patches import JSON_PATCH_CONTENT_TYPE
-from ol_bridge.datahub.sinks.base import Mcp
+from ol_bridge.datahub.sinks.base import Proposal
 
 _Key = tuple[str, str]
 _UPSERT, _PATCH, _KEEP = "upsert", "patch", "keep"
 
 
-def coalesce(mcps: Sequence[Mcp]) -> list[Mcp]:
+def coalesce(mcps: Sequence[Proposal]) -> list[Proposal]:
     """The proposals of ``mcps`` with superseded UPSERTs dropped and patches merged."""
     modes: dict[_Key, str] = {}
     last: dict[_Key, int] = {}
@@ -53,7 +53,7 @@ def coalesce(mcps: Sequence[Mcp]) -> list[Mcp]:
         seen[key] = seen.get(key, 0) + 1
         if ops is not None:
             patch_ops.setdefault(key, []).extend(ops)
-    out: list[Mcp] = []
+    out: list[Proposal] = []
     for index, mcp in enumerate(mcps):
         key = (str(mcp.entityUrn), str(mcp.aspectName))
         mode = modes[key]
@@ -64,7 +64,7 @@ def coalesce(mcps: Sequence[Mcp]) -> list[Mcp]:
     return out
 
 
-def _mode(mcp: Mcp) -> tuple[str, list[Any] | None]:
+def _mode(mcp: Proposal) -> tuple[str, list[Any] | None]:
     """How ``mcp`` may be coalesced, and its patch operations when it is a plain patch."""
     if getattr(mcp, "headers", None):
         return _KEEP, None
@@ -86,7 +86,7 @@ def _mode(mcp: Mcp) -> tuple[str, list[Any] | None]:
     return (_PATCH, ops) if isinstance(ops, list) else (_KEEP, None)
 
 
-def _merged_patch(template: Mcp, ops: list[Any]) -> Mcp:
+def _merged_patch(template: Proposal, ops: list[Any]) -> Proposal:
     """One PATCH like ``template`` applying ``ops`` in order, each distinct one once."""
     # an operation's last occurrence is the one that must stay in sequence
     last_seen: dict[str, int] = {}

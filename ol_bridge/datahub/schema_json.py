@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from datahub.metadata.schema_classes import _Aspect
+from ol_bridge._compat.datahub import Aspect
 
 _Convert = Callable[[Any], Any]
 _AVRO_NS = "com.linkedin.pegasus2avro."
@@ -180,7 +180,7 @@ def _union_to_json(node: Any, in_array: bool) -> _Convert:
 _ASPECT_CONVERTERS: dict[str, _Convert] = {}
 
 
-def aspect_to_json(aspect: _Aspect) -> Any:
+def aspect_to_json(aspect: Aspect) -> Any:
     """``pre_json_transform(aspect.to_obj())`` in one compiled pass (no validation: the
     aspect was built with acryl-datahub's typed classes)."""
     name = type(aspect).__qualname__
@@ -314,7 +314,7 @@ def _union_normalizer(node: Any, path: str, in_array: bool) -> _Convert:
 _ASPECT_NORMALIZERS: dict[str, _Convert] = {}
 
 
-def normalize_json(aspect_class: type[_Aspect], value: Any) -> Any:
+def normalize_json(aspect_class: type[Aspect], value: Any) -> Any:
     """The GMS JSON ``aspect_class`` stores for ``value`` (see the module docstring);
     raises :class:`SchemaJsonError` for a value the aspect's schema rejects."""
     name = aspect_class.__qualname__

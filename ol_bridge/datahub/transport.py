@@ -9,8 +9,8 @@ Use it like any openlineage-python transport, alone or inside ``composite``::
       lite_path: ./.ol-bridge/datahub-lite.duckdb
 
 or ``OPENLINEAGE__TRANSPORT__TYPE=datahub OPENLINEAGE__TRANSPORT__SINK=rest``. The short
-name ``datahub`` works once :func:`register` ran (importing ``ol_bridge.dagster``,
-``ol_bridge.delivery`` or this module does it);
+name ``datahub`` works once :func:`ol_bridge.register_transports` ran (importing
+``ol_bridge.dagster``, ``ol_bridge.delivery`` or ``ol_bridge.datahub`` does it);
 the dotted class path works without it, because openlineage-python imports any dotted
 ``type`` it does not know.
 """
@@ -18,179 +18,24 @@ the dotted class path works without it, because openlineage-python imports any d
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import attrs
 from openlineage.client.serde import Serde
-from openlineage.client.transport import get_default_factory
-from openlineage.client.transport.transport import Config, Transport
+from openlineage.client.transport.transport import Transport
 
-from ol_bridge.datahub.config import ConverterConfig
+from ol_bridge.datahub.config import DatahubConfig
 from ol_bridge.datahub.converter import convert_events
-from ol_bridge.datahub.sinks.base import Mcp, MetadataSink
+from ol_bridge.datahub.sinks.base import MetadataSink, Proposal
 from ol_bridge.datahub.sinks.file import FileSink
-from ol_bridge.datahub.sinks.kafka import KafkaSink, KafkaSinkConfig
+from ol_bridge.datahub.sinks.kafka import KafkaSink
 from ol_bridge.datahub.sinks.lite import LiteSink
 from ol_bridge.datahub.sinks.rest import RestSink
-from ol_bridge.errors import ConfigError
 
 if TYPE_CHECKING:
     from openlineage.client.client import Event
 
 log = logging.getLogger(__name__)
-
-SinkKind = Literal["lite", "rest", "kafka", "file"]
-_SINKS: tuple[SinkKind, ...] = ("lite", "rest", "kafka", "file")
-_REST_ENDPOINTS = ("restli", "openapi")
-
-#: Where DataHub Lite lives when neither ``lite_path`` nor ``$OL_BRIDGE_HOME`` is set.
-DEFAULT_LITE_PATH = "./.ol-bridge/datahub-lite.duckdb"
-LITE_FILE_NAME = "datahub-lite.duckdb"
-
-#: Keys openlineage-python leaves in (or adds to) every transport's config mapping.
-_FACTORY_KEYS = frozenset({"type", "name", "priority"})
-
-
-@attrs.frozen
-class DatahubConfig(Config):
-    """Settings of the ``datahub`` transport (and of ``ol-bridge convert``'s sinks).
-
-    Precedence, highest first, for every setting: the transport's own mapping (as
-    given to ``from_dict``: ``openlineage.yml``'s ``transport`` section,
-    ``OPENLINEAGE__TRANSPORT__<KEY>`` variables, or a dict passed in code), then these
-    environment variables, then the default:
-
-    * ``server``: ``DATAHUB_GMS_URL``; no default (the ``rest`` sink requires one).
-    * ``token``: ``DATAHUB_GMS_TOKEN``; none (GMS without authentication).
-    * ``lite_path``: ``$OL_BRIDGE_HOME/datahub-lite.duckdb``; then
-      ``./.ol-bridge/datahub-lite.duckdb`` (relative to the working directory).
-
-    Other keys: ``sink`` (``lite`` | ``rest`` | ``kafka`` | ``file``; default ``rest``
-    when a ``server`` is configured, here or in ``DATAHUB_GMS_URL``, else ``lite``),
-    ``file_path`` (required by the ``file`` sink), ``kafka`` (``bootstrap``,
-    ``schema_registry_url``, ``topic``, ``producer_config``,
-    ``schema_registry_config``), ``rest_endpoint`` (``restli`` batches through
-    ``/aspects?action=ingestProposalBatch``, ``openapi`` through
-    ``/openapi/v3/entity/...``), ``timeout_sec``, ``retry_max_times`` (REST),
-    ``batch_size`` (most proposals handed to the sink in one write; REST posts them
-    in requests of at most 200, acryl-datahub's cap) and ``converter`` (a mapping given to
-    ``ConverterConfig.from_dict``). Unknown keys are rejected. The token is never
-    logged or shown in ``repr``.
-    """
-
-    sink: SinkKind = "lite"
-    server: str | None = None
-    token: str | None = attrs.field(default=None, repr=False)
-    lite_path: str = DEFAULT_LITE_PATH
-    file_path: str | None = None
-    kafka: KafkaSinkConfig = attrs.field(factory=KafkaSinkConfig)
-    rest_endpoint: Literal["restli", "openapi"] = "restli"
-    timeout_sec: float = 30.0
-    retry_max_times: int = 3
-    batch_size: int = 1000
-    converter: Mapping[str, Any] = attrs.field(factory=dict)
-
-    FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "sink",
-            "server",
-            "token",
-            "lite_path",
-            "file_path",
-            "kafka",
-            "rest_endpoint",
-            "timeout_sec",
-            "retry_max_times",
-            "batch_size",
-            "converter",
-        }
-    )
-
-    @classmethod
-    def from_dict(
-        cls, params: Mapping[str, Any], environ: Mapping[str, str] | None = None
-    ) -> DatahubConfig:
-        """Build the config from the transport mapping; see the class docstring."""
-        env = os.environ if environ is None else environ
-        unknown = sorted(set(params) - cls.FIELDS - _FACTORY_KEYS)
-        if unknown:
-            raise ConfigError(
-                f"Unknown key(s) {unknown} in the `datahub` transport config; allowed: "
-                f"{sorted(cls.FIELDS)}."
-            )
-        server = _optional_str(params, "server") or env.get("DATAHUB_GMS_URL") or None
-        # production has a GMS; the embedded store is for trying ol-bridge out without one
-        sink = _choice(params, "sink", _SINKS, "rest" if server else "lite")
-        token = _optional_str(params, "token") or env.get("DATAHUB_GMS_TOKEN") or None
-        lite_path = _optional_str(params, "lite_path") or (
-            str(Path(env["OL_BRIDGE_HOME"]) / LITE_FILE_NAME)
-            if env.get("OL_BRIDGE_HOME")
-            else DEFAULT_LITE_PATH
-        )
-        file_path = _optional_str(params, "file_path")
-        if sink == "file" and not file_path:
-            raise ConfigError("The `file` sink needs `file_path` (where to write the MCP file).")
-        if sink == "rest" and not server:
-            raise ConfigError(
-                "The `rest` sink needs the GMS address: set `server` (e.g. "
-                "http://datahub-gms:8080) or the DATAHUB_GMS_URL environment variable."
-            )
-        kafka = params.get("kafka") or {}
-        converter = params.get("converter") or {}
-        for key, value in (("kafka", kafka), ("converter", converter)):
-            if not isinstance(value, Mapping):
-                raise ConfigError(f"`{key}` must be a mapping, got {type(value).__name__}.")
-        config = cls(
-            sink=sink,
-            server=server,
-            token=token,
-            lite_path=lite_path,
-            file_path=file_path,
-            kafka=KafkaSinkConfig.from_dict(kafka),
-            rest_endpoint=cast(
-                Literal["restli", "openapi"],
-                _choice(params, "rest_endpoint", _REST_ENDPOINTS, "restli"),
-            ),
-            timeout_sec=_number(params, "timeout_sec", 30.0, minimum=0.1),
-            retry_max_times=int(_number(params, "retry_max_times", 3, minimum=0)),
-            batch_size=int(_number(params, "batch_size", 1000, minimum=1)),
-            converter=dict(converter),
-        )
-        config.converter_config()  # reject a bad `converter` mapping now, not per event
-        return config
-
-    def converter_config(self) -> ConverterConfig:
-        return ConverterConfig.from_dict(dict(self.converter))
-
-
-def _optional_str(params: Mapping[str, Any], key: str) -> str | None:
-    value = params.get(key)
-    if value is None or value == "":
-        return None
-    if isinstance(value, (dict, list)):
-        raise ConfigError(f"`{key}` must be a string, got {type(value).__name__}.")
-    return str(value)
-
-
-def _choice(params: Mapping[str, Any], key: str, allowed: Sequence[str], default: str) -> Any:
-    value = params.get(key, default)
-    if value not in allowed:
-        raise ConfigError(f"`{key}` must be one of {list(allowed)}, got {value!r}.")
-    return value
-
-
-def _number(params: Mapping[str, Any], key: str, default: float, *, minimum: float) -> float:
-    value = params.get(key, default)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"`{key}` must be a number, got {value!r}.") from None
-    if number < minimum:
-        raise ConfigError(f"`{key}` must be at least {minimum}, got {value!r}.")
-    return number
 
 
 def open_sink(config: DatahubConfig) -> MetadataSink:
@@ -212,7 +57,7 @@ def open_sink(config: DatahubConfig) -> MetadataSink:
     return FileSink(config.file_path)
 
 
-def batched(mcps: Sequence[Mcp], size: int) -> Iterator[Sequence[Mcp]]:
+def batched(mcps: Sequence[Proposal], size: int) -> Iterator[Sequence[Proposal]]:
     """Consecutive slices of at most ``size`` proposals (pure)."""
     for start in range(0, len(mcps), size):
         yield mcps[start : start + size]
@@ -264,17 +109,3 @@ class DatahubTransport(Transport):
     def close(self, timeout: float = -1) -> bool:
         self._sink.close()
         return True
-
-
-def register() -> None:
-    """Make ``type: datahub`` resolve to :class:`DatahubTransport` in openlineage-python.
-
-    Registers the dotted path, not the class, so that the same two lines can live in
-    ``ol_bridge/__init__.py`` without importing acryl-datahub there.
-    """
-    get_default_factory().register_transport(
-        DatahubTransport.kind or "datahub", "ol_bridge.datahub.transport.DatahubTransport"
-    )
-
-
-register()

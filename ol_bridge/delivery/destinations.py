@@ -18,8 +18,7 @@ from typing import Any
 import attrs
 from openlineage.client.transport import Transport
 from openlineage.client.transport.composite import CompositeTransport
-from openlineage.client.transport.http import HttpTransport
-from openlineage.client.transport.http_common import DEFAULT_RETRY_CONFIG
+from openlineage.client.transport.http import HttpConfig, HttpTransport
 from openlineage.client.transport.noop import NoopTransport
 
 from ol_bridge.delivery.redact import redact
@@ -91,5 +90,6 @@ def _quick_http_retries(transport: Transport) -> None:
     config = transport.config
     # Only the library default is replaced: a retry policy the user configured is kept. The
     # adapter is built from config.retry when the session is first used, which is after this.
-    if config.retry == DEFAULT_RETRY_CONFIG and config.adapter is None and config.session is None:
+    default = attrs.fields(HttpConfig).retry.default
+    if config.retry == default and config.adapter is None and config.session is None:
         config.retry = dict(OUTBOX_HTTP_RETRY)

@@ -1,15 +1,15 @@
 """What the sensor uses each tick: hand events to the outbox, then drain it in the time box.
 
-Events go through a copy of the OpenLineage client whose transport is the outbox, so the
-client's own processing (filters, environment and tag facets, dataset reduction) applies
-exactly as when it emits directly; the destinations are the client's real transport, split
-per destination (``destinations.py``). Nothing is built, and no network is touched, on a
+Events go through an OpenLineage client built with the same configuration whose transport
+is the outbox (:func:`handoff_client`), so the client's own processing (filters,
+environment and tag facets, dataset reduction) applies exactly as when it emits
+directly; the destinations are the client's real transport, split per destination
+(``destinations.py``). Nothing is built, and no network is touched, on a
 tick with nothing to hand off and nothing due in the outbox.
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 import time
 from collections.abc import Callable
@@ -39,13 +39,21 @@ class OutboxTransport(Transport):
     kind = "ol-bridge-outbox"
 
     def __init__(
-        self, outbox: Outbox, names: list[str], config: DeliveryConfig, logger: Logger = log
+        self,
+        outbox: Outbox,
+        names: list[str],
+        config: DeliveryConfig,
+        logger: Logger = log,
+        *,
+        resend: bool = False,
     ) -> None:
         self.outbox = outbox
         self.names = names
         self.settings = config
         self.duplicates = 0
+        self.handed_off = 0
         self._log = logger
+        self._resend = resend
 
     def emit(self, event: Any) -> None:
         result = self.outbox.enqueue(
@@ -54,8 +62,10 @@ class OutboxTransport(Transport):
             key=identity_key(event),
             max_events=self.settings.max_events_per_destination,
             on_full=self.settings.on_full,
+            resend=self._resend,
         )
         self.duplicates += result.duplicate
+        self.handed_off += not result.duplicate
         for name in result.dropped_for:
             self._log.warning(
                 f"ol-bridge delivery: the outbox is full for {name} "
@@ -105,7 +115,12 @@ def _short(text: str, limit: int = 200) -> str:
 
 
 class SensorDelivery:
-    """One tick's delivery: open the outbox, take events, drain, close."""
+    """One delivery session over the outbox: take events, drain, close. The sensor opens one
+    per tick; ``ol-bridge backfill`` one per invocation (the same engine, the same outbox).
+
+    ``resend``: events delivered within ``dedup_seconds`` are queued again instead of
+    dropped as duplicates (a deliberate backfill after a backend lost data).
+    """
 
     def __init__(
         self,
@@ -113,11 +128,14 @@ class SensorDelivery:
         get_client: Callable[[], OpenLineageClient],
         location: OutboxLocation,
         logger: Logger = log,
+        *,
+        resend: bool = False,
     ) -> None:
         self.config = config
         self.location = location
         self._get_client = get_client
         self._log = logger
+        self._resend = resend
         self.outbox = Outbox(
             location.database,
             synchronous=config.synchronous,
@@ -134,8 +152,10 @@ class SensorDelivery:
         get_client: Callable[[], OpenLineageClient],
         instance: Any,
         logger: Logger = log,
+        *,
+        resend: bool = False,
     ) -> SensorDelivery:
-        return cls(config, get_client, locate(config, instance), logger)
+        return cls(config, get_client, locate(config, instance), logger, resend=resend)
 
     def close(self) -> None:
         self.outbox.close()
@@ -153,10 +173,13 @@ class SensorDelivery:
         if self._handoff is None:
             destinations = self.destinations()
             self._transport = OutboxTransport(
-                self.outbox, [d.name for d in destinations], self.config, self._log
+                self.outbox,
+                [d.name for d in destinations],
+                self.config,
+                self._log,
+                resend=self._resend,
             )
-            self._handoff = copy.copy(self._get_client())
-            self._handoff.transport = self._transport
+            self._handoff = handoff_client(self._get_client(), self._transport)
         self._handoff.emit(event)
 
     def drain(self, seconds: float, *, ignore_backoff: bool = False) -> DrainReport | None:
@@ -175,6 +198,36 @@ class SensorDelivery:
         if report.total_delivered:
             self.outbox.prune()
         return report
+
+    def drain_until(
+        self,
+        deadline: float,
+        *,
+        retry_now: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> int:
+        """Deliver until nothing waits or ``deadline`` (``time.monotonic``) passes, waiting
+        out a failing destination's backoff meanwhile; returns how many were delivered.
+
+        ``retry_now``: the first pass ignores backoffs (an operator's command: they may
+        just have fixed the destination).
+        """
+        delivered = 0
+        first = True
+        while clock() < deadline:
+            report = self.drain(deadline - clock(), ignore_backoff=retry_now and first)
+            first = False
+            delivered += report.total_delivered if report is not None else 0
+            configured = {d.name for d in self.destinations()}
+            waiting = [
+                s for s in self.outbox.stats() if s.queued > s.rejected and s.name in configured
+            ]
+            if not waiting:
+                break
+            if report is None or not report.total_delivered:
+                pause = min(s.next_attempt_in_seconds for s in waiting)
+                time.sleep(max(0.05, min(pause, deadline - clock(), 5.0)))
+        return delivered
 
     def finish(self, sensor_name: str, deadline: float) -> DeliverySummary:
         """Drain until ``deadline`` (``time.monotonic``); what the tick reports."""
@@ -239,6 +292,15 @@ class SensorDelivery:
                     )
                 )
         return lines
+
+
+def handoff_client(client: OpenLineageClient, outbox: Transport) -> OpenLineageClient:
+    """A client that processes events as ``client`` does and emits them to ``outbox``.
+
+    The processing comes from the configuration (the mapping the client was given, then the
+    same file and ``OPENLINEAGE__*`` variables); only the transport differs.
+    """
+    return OpenLineageClient(transport=outbox, config=client.user_defined_config)
 
 
 def _on_full_effect(config: DeliveryConfig) -> str:

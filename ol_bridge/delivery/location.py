@@ -21,6 +21,7 @@ from typing import Any
 
 import attrs
 
+from ol_bridge._compat.dagster import run_storage_is_sqlite
 from ol_bridge.delivery.config import DeliveryConfig
 from ol_bridge.delivery.database import (
     DatabaseUrl,
@@ -58,12 +59,6 @@ def locate(config: DeliveryConfig, instance: Any | None) -> OutboxLocation:
     file = SqliteFile(
         config.outbox_path(home if isinstance(home, str) else None), config.synchronous
     )
-    local = instance is None or _storage_is_local(instance)
+    local = instance is None or run_storage_is_sqlite(instance)
     reason = "next to the SQLite instance" if local else "a local file (instance storage is remote)"
     return OutboxLocation(file, reason, durable=local)
-
-
-def _storage_is_local(instance: Any) -> bool:
-    """Whether the instance's run storage is a SQLite file (on this machine's disk)."""
-    storage = getattr(instance, "run_storage", None)
-    return type(storage).__module__.startswith("dagster._core.storage.runs.sqlite")

@@ -11,10 +11,14 @@ Versions:
 * 0: ol-bridge 0.1's SQLite outbox file (tables ``events``, ``queue``, ``destinations``,
   ``counters``, no version table).
 * 1: the same columns under the prefixed names, plus the version table.
+* 2: ``ol_bridge_outbox_meta`` with the outbox's identity (a UUID made when it is
+  created), so a sensor can tell that its outbox was replaced (a deleted, emptied or
+  quarantined file) and say how many waiting events went with it.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
 import sqlalchemy as sa
@@ -22,7 +26,7 @@ from sqlalchemy.engine import Connection
 
 from ol_bridge.errors import ConfigError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 PREFIX = "ol_bridge_outbox_"
 
 EVENTS = f"{PREFIX}events"
@@ -30,6 +34,7 @@ QUEUE = f"{PREFIX}queue"
 DESTINATIONS = f"{PREFIX}destinations"
 COUNTERS = f"{PREFIX}counters"
 VERSION = f"{PREFIX}schema"
+META = f"{PREFIX}meta"
 
 #: epoch seconds need a double (PostgreSQL's REAL is 4 bytes: one-minute resolution)
 _Seconds = sa.Float(precision=53)
@@ -89,6 +94,12 @@ sa.Table(
     sa.Column("value", sa.BigInteger(), nullable=False),
 )
 sa.Table(VERSION, metadata, sa.Column("version", sa.Integer(), nullable=False))
+sa.Table(
+    META,
+    metadata,
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("value", sa.Text(), nullable=False),
+)
 
 #: version 0's tables, renamed to their prefixed names by the migration to 1
 _LEGACY_TABLES = {
@@ -107,12 +118,26 @@ def _from_0(connection: Connection) -> None:
         index.create(connection)
 
 
+def _from_1(connection: Connection) -> None:
+    metadata.tables[META].create(connection, checkfirst=True)
+    _stamp_identity(connection)
+
+
+def _stamp_identity(connection: Connection) -> None:
+    connection.execute(
+        sa.text(f"INSERT INTO {META} (name, value) VALUES ('outbox_id', :id)"),
+        {"id": str(uuid.uuid4())},
+    )
+
+
 #: version -> the step from it to the next
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {0: _from_0}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {0: _from_0, 1: _from_1}
 
 
 def prepare(connection: Connection, where: str) -> None:
     """Create the tables, or migrate them to :data:`SCHEMA_VERSION`."""
+    if _is_current(connection):  # the usual case, in one query (every tick opens it)
+        return
     with connection.begin():
         _lock(connection)
         version = current_version(connection)
@@ -121,6 +146,7 @@ def prepare(connection: Connection, where: str) -> None:
             connection.execute(
                 sa.text(f"INSERT INTO {VERSION} (version) VALUES (:v)"), {"v": SCHEMA_VERSION}
             )
+            _stamp_identity(connection)
             return
     if version > SCHEMA_VERSION:
         raise ConfigError(
@@ -138,6 +164,15 @@ def prepare(connection: Connection, where: str) -> None:
             metadata.create_all(connection)  # tables a migration does not create itself
             _set_version(connection, version + 1)
             version += 1
+
+
+def _is_current(connection: Connection) -> bool:
+    try:
+        with connection.begin():
+            found = connection.execute(sa.text(f"SELECT max(version) FROM {VERSION}")).scalar()
+    except sa.exc.DBAPIError:  # no version table yet (rolled back)
+        return False
+    return found == SCHEMA_VERSION
 
 
 def current_version(connection: Connection) -> int | None:

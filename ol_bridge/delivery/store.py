@@ -18,14 +18,16 @@ Dagster stored its cursor replays its events) is counted and dropped, not queued
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import attrs
 import sqlalchemy as sa
@@ -33,7 +35,16 @@ from sqlalchemy.engine import Connection
 
 from ol_bridge.delivery.config import OnFull, Synchronous
 from ol_bridge.delivery.database import OutboxDatabase, SqliteFile
-from ol_bridge.delivery.schema import COUNTERS, DESTINATIONS, EVENTS, QUEUE, prepare
+from ol_bridge.delivery.salvage import is_damage, quarantine, salvage
+from ol_bridge.delivery.schema import (
+    COUNTERS,
+    DESTINATIONS,
+    EVENTS,
+    META,
+    QUEUE,
+    current_version,
+    prepare,
+)
 from ol_bridge.errors import OutboxFullError
 
 
@@ -74,11 +85,93 @@ def event_key(payload: str) -> str:
     return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
+def dedup_key(key: str, destinations: Sequence[str]) -> str:
+    """An event's key for these destinations (the same event for other destinations is
+    another hand-off, not a duplicate)."""
+    scope = "\x1e".join(sorted(destinations))
+    return hashlib.sha256(f"{key}\x1f{scope}".encode("utf-8", "surrogatepass")).hexdigest()[:40]
+
+
 def _sql(text: str) -> sa.TextClause:
     """``text`` with the tables' real names (``{events}`` etc.)."""
     return sa.text(
-        text.format(events=EVENTS, queue=QUEUE, destinations=DESTINATIONS, counters=COUNTERS)
+        text.format(
+            events=EVENTS, queue=QUEUE, destinations=DESTINATIONS, counters=COUNTERS, meta=META
+        )
     )
+
+
+@attrs.frozen
+class Recovery:
+    """A damaged outbox file moved aside, and what was queued again from it."""
+
+    moved_to: Path
+    error: str
+    #: (event, destination) pairs queued again in the fresh outbox
+    recovered: int
+    #: what the damaged file's counters said was waiting (None: unreadable too)
+    waiting_before: int | None
+    #: pairs that could not be read: lost unless re-sent (``ol-bridge backfill``)
+    lost: int
+
+    def describe(self, known_waiting: int | None = None) -> str:
+        """``known_waiting``: how many deliveries waited by another account (the sensor's
+        cursor), for a file too damaged to say itself."""
+        waiting = self.waiting_before if self.waiting_before is not None else known_waiting
+        before = "an unknown number of" if waiting is None else str(waiting)
+        lost = self.lost if waiting is None else max(0, waiting - self.recovered)
+        return (
+            f"the outbox file was damaged ({self.error}); it was moved to {self.moved_to} and a "
+            f"fresh one started. Of {before} waiting deliveries, {self.recovered} were read "
+            f"back and queued again; {lost} could not be read and are lost: re-send them "
+            "with `ol-bridge backfill --since <when the outage began> --resend` (the moved "
+            "file is kept for inspection; delete it when done)."
+        )
+
+
+_TABLES_V1 = {"events": EVENTS, "queue": QUEUE, "destinations": DESTINATIONS}
+_TABLES_V0 = {"events": "events", "queue": "queue", "destinations": "destinations"}
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _recovering(
+    method: Callable[Concatenate[Outbox, _P], _R],
+) -> Callable[Concatenate[Outbox, _P], _R]:
+    """Run ``method``; if the outbox file turns out damaged, recover (see ``_recover``) and
+    run it again on the fresh outbox."""
+    return _on_damage(method, lambda: None, retry=True)
+
+
+def _recovering_stale(
+    default: _R,
+) -> Callable[[Callable[Concatenate[Outbox, _P], _R]], Callable[Concatenate[Outbox, _P], _R]]:
+    """For methods about events read before a recovery (their ids were the damaged
+    file's): recover, then return ``default`` without running them again. Those events
+    were queued again from the file, so a send that did happen may repeat once; none is
+    lost."""
+    return lambda method: _on_damage(method, lambda: default, retry=False)
+
+
+def _on_damage(
+    method: Callable[Concatenate[Outbox, _P], _R],
+    default: Callable[[], Any],
+    *,
+    retry: bool,
+) -> Callable[Concatenate[Outbox, _P], _R]:
+    @functools.wraps(method)
+    def run(self: Outbox, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as error:
+            if not self._damaged(error):
+                raise
+            self._recover(error)
+            return method(self, *args, **kwargs) if retry else default()  # type: ignore[no-any-return]
+
+    return run
 
 
 class Outbox:
@@ -99,13 +192,88 @@ class Outbox:
         self.where = database.where
         self._clock = clock
         self._dedup_seconds = dedup_seconds
+        #: damaged files this outbox moved aside, and what it recovered from them
+        self.recoveries: list[Recovery] = []
         self._exit = contextlib.ExitStack()
         try:
-            self._db: Connection = self._exit.enter_context(database.connect())
+            self._open()
+        except Exception as error:
+            self._exit.close()
+            if not self._damaged(error):
+                raise
+            self._recover(error)
+
+    def _open(self) -> None:
+        self._exit = contextlib.ExitStack()
+        try:
+            self._db: Connection = self._exit.enter_context(self.database.connect())
             _prepare_once(self._db, self.where)
+            if isinstance(self.database, SqliteFile):
+                self._check_pages()
         except BaseException:
             self._exit.close()
             raise
+
+    # -- a damaged file ------------------------------------------------------------------
+
+    def _check_pages(self) -> None:
+        """SQLite's quick integrity check (~0.1 s for 100 MB), so that damage is found before
+        this tick hands new events to a damaged file (where they could be lost with it)."""
+        with self._transaction():
+            verdict = self._db.exec_driver_sql("PRAGMA quick_check(1)").scalar()
+        if verdict != "ok":
+            detail = " ".join(str(verdict).split())[:200]  # SQLite's report spans lines
+            raise sqlite3.DatabaseError(f"database disk image is malformed ({detail})")
+
+    def _damaged(self, error: BaseException) -> bool:
+        return isinstance(self.database, SqliteFile) and is_damage(error)
+
+    def _recover(self, error: BaseException) -> None:
+        """Move the damaged file aside, start a fresh one, queue again what can be read."""
+        assert isinstance(self.database, SqliteFile)
+        self._exit.close()
+        moved = quarantine(self.database.path)
+        found = salvage(moved, _TABLES_V1)
+        if not found.events:
+            found = salvage(moved, _TABLES_V0) if found.waiting_before is None else found
+        self._open()
+        now = self._clock()
+        with self._transaction():
+            for key, (payload, destinations) in found.events.items():
+                event_id = self._run(
+                    "INSERT INTO {events} (key, payload, created, waiting) "
+                    "VALUES (:key, :payload, :now, :n) ON CONFLICT (key) DO NOTHING RETURNING id",
+                    key=key,
+                    payload=payload,
+                    now=now,
+                    n=len(destinations),
+                ).scalar()
+                for name in destinations if event_id is not None else ():
+                    self._run(
+                        "INSERT INTO {destinations} (name) VALUES (:name) "
+                        "ON CONFLICT (name) DO NOTHING",
+                        name=name,
+                    )
+                    self._run(
+                        "INSERT INTO {queue} (destination, event_id) VALUES (:name, :id)",
+                        name=name,
+                        id=event_id,
+                    )
+                    self._run(
+                        "UPDATE {destinations} SET queued = queued + 1 WHERE name = :name",
+                        name=name,
+                    )
+        message = str(getattr(error, "orig", None) or error)
+        self.recoveries.append(
+            Recovery(moved, message, found.recovered, found.waiting_before, found.unreadable)
+        )
+
+    @property
+    @_recovering
+    def identity(self) -> str:
+        """The UUID this outbox got when it was created (another one: another outbox)."""
+        rows = self._read("SELECT value FROM {meta} WHERE name = 'outbox_id'")
+        return str(rows[0][0]) if rows else ""
 
     def close(self) -> None:
         self._exit.close()
@@ -130,6 +298,7 @@ class Outbox:
 
     # -- hand-off ---------------------------------------------------------------------
 
+    @_recovering
     def enqueue(
         self,
         payload: str,
@@ -138,18 +307,26 @@ class Outbox:
         max_events: int = 100_000,
         on_full: OnFull = "pause",
         key: str | None = None,
+        resend: bool = False,
     ) -> EnqueueResult:
         """Store one event for each destination; committed when this returns.
 
         ``key`` identifies the event for deduplication (``payload.identity_key``); by
-        default the hash of its JSON.
+        default the hash of its JSON. An event is a duplicate for the same destinations
+        only: handed to other destinations (a backfill into a file), it is queued for them.
+        ``resend``: an event delivered already (remembered for ``dedup_seconds``) is queued
+        again; one still waiting is not (it will be delivered anyway).
         """
         if not destinations:
             return EnqueueResult()
-        key = key or event_key(payload)
+        key = dedup_key(key or event_key(payload), destinations)
         dropped: list[str] = []
         with self._transaction():
-            if self._run("SELECT 1 FROM {events} WHERE key = :key", key=key).first():
+            row = self._run("SELECT id, waiting FROM {events} WHERE key = :key", key=key).first()
+            existing = tuple(row) if row is not None else None
+            if existing is not None and resend and existing[1] == 0:
+                self._run("DELETE FROM {events} WHERE id = :id", id=existing[0])
+            elif existing is not None:
                 self._bump("duplicates_dropped")
                 return EnqueueResult(duplicate=True)
             for name in destinations:
@@ -207,6 +384,7 @@ class Outbox:
 
     # -- delivery ---------------------------------------------------------------------
 
+    @_recovering
     def due(self, names: Sequence[str] | None = None, *, ignore_backoff: bool = False) -> list[str]:
         """Destinations with events ready to send now (not in backoff); see ``lease``."""
         now = self._clock()
@@ -219,6 +397,7 @@ class Outbox:
             if (names is None or name in names) and (ignore_backoff or next_attempt <= now)
         ]
 
+    @_recovering
     def lease(self, name: str, seconds: float) -> bool:
         """Claim a destination so that concurrent drains (two sensors, a sensor and the CLI,
         two code-server replicas) never send the same events.
@@ -251,6 +430,7 @@ class Outbox:
             ).rowcount
         return bool(taken)
 
+    @_recovering
     def release(self, name: str) -> None:
         with self._transaction():
             self._run(
@@ -260,6 +440,7 @@ class Outbox:
                 me=_lease_owner(),
             )
 
+    @_recovering
     def batch(self, name: str, limit: int) -> list[Pending]:
         rows = self._read(
             "SELECT q.event_id, e.payload, q.attempts FROM {queue} q "
@@ -273,6 +454,7 @@ class Outbox:
     def delivered(self, name: str, event_id: int) -> None:
         self.delivered_many(name, [event_id])
 
+    @_recovering_stale(None)
     def delivered_many(self, name: str, event_ids: Sequence[int]) -> None:
         """Events delivered (one, or several together to a destination that takes batches)."""
         with self._transaction():
@@ -286,6 +468,7 @@ class Outbox:
                 name=name,
             )
 
+    @_recovering_stale((1, 0.0))
     def failed(
         self, name: str, event_id: int, error: str, retry_in: Callable[[int], float]
     ) -> tuple[int, float]:
@@ -316,6 +499,7 @@ class Outbox:
             )
         return failures, delay
 
+    @_recovering_stale(None)
     def reject(self, name: str, event_id: int, error: str) -> None:
         """Park an event the destination refused for good, so it does not block the rest."""
         with self._transaction():
@@ -335,6 +519,7 @@ class Outbox:
                 name=name,
             )
 
+    @_recovering
     def prune(self) -> int:
         """Forget the keys of events delivered more than ``dedup_seconds`` ago."""
         with self._transaction():
@@ -345,6 +530,7 @@ class Outbox:
 
     # -- operator tooling -------------------------------------------------------------
 
+    @_recovering
     def stats(self) -> list[DestinationStats]:
         now = self._clock()
         rows = self._read(
@@ -372,10 +558,12 @@ class Outbox:
             for row in rows
         ]
 
+    @_recovering
     def counter(self, name: str) -> int:
         rows = self._read("SELECT value FROM {counters} WHERE name = :name", name=name)
         return 0 if not rows else int(rows[0][0])
 
+    @_recovering
     def discard(self, name: str, *, rejected_only: bool = False) -> int:
         """Drop a destination's backlog (or only its rejected events); returns how many."""
         where = "destination = :name" + (" AND rejected IS NOT NULL" if rejected_only else "")
@@ -393,6 +581,7 @@ class Outbox:
             )
         return len(ids)
 
+    @_recovering
     def requeue_rejected(self, name: str) -> int:
         with self._transaction():
             count = self._run(
@@ -403,6 +592,7 @@ class Outbox:
             self._run("UPDATE {destinations} SET rejected = 0 WHERE name = :name", name=name)
         return int(count)
 
+    @_recovering
     def forget(self, name: str) -> None:
         """Remove an empty destination's row (e.g. one no longer configured)."""
         with self._transaction():
@@ -437,6 +627,14 @@ class Outbox:
             "ON CONFLICT (name) DO UPDATE SET value = {counters}.value + 1",
             name=counter,
         )
+
+
+def outbox_exists(database: OutboxDatabase) -> bool:
+    """Whether ``database`` holds an outbox, without creating one (operator commands)."""
+    if isinstance(database, SqliteFile) and not database.path.exists():
+        return False
+    with database.connect() as connection, connection.begin():
+        return current_version(connection) is not None
 
 
 #: server databases whose tables this process has already checked (or created)

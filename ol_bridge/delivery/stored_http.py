@@ -5,50 +5,55 @@ The outbox already holds each event as the exact JSON ``Serde.to_json`` gives
 rebuilt from it and would then serialise it again (``attrs.asdict``, a null-stripping walk,
 ``json.dumps``): two thirds of the CPU a delivered event cost besides the request itself.
 :func:`post_stored` sends the stored JSON with the transport's own session, URL, headers,
-authentication, compression and timeout, so the request is the one ``emit`` would make
-(``tests/delivery/test_stored_http.py`` compares them byte for byte).
+authentication, compression and timeout, read from its public attributes and config, so
+the request is the one ``emit`` would make (``tests/delivery/test_stored_http.py``
+compares them byte for byte, which fails if a new openlineage-python builds it otherwise).
 
-Only a plain ``HttpTransport`` without a client certificate takes this path; a subclass, a
-certificate (``emit`` then refuses redirects) or an openlineage-python whose transport no
-longer has the attributes used here falls back to ``emit``.
+Only a plain ``HttpTransport`` without a client certificate takes this path; a subclass or
+a certificate (``emit`` then refuses redirects) uses ``emit``. So does any send while
+``http.client.HTTPConnection.debuglevel`` is on: ``emit`` turns it off around its request
+so the token is not printed, a process-wide switch that is not thread-safe; ol-bridge does
+not flip it, it leaves that case to ``emit``.
 """
 
 from __future__ import annotations
 
+import gzip
 import http.client
 from collections.abc import Callable
 from urllib.parse import urljoin
 
 from openlineage.client.transport import Transport
-from openlineage.client.transport.http import HttpTransport
+from openlineage.client.transport.http import HttpCompression, HttpTransport
 
 from ol_bridge.delivery.payload import from_payload
 
-#: what ``post_stored`` reads from the transport (all set by ``HttpTransport.__init__``)
-_USED = ("_prepare_request", "session", "url", "endpoint", "timeout", "verify")
-
 Send = Callable[[str], None]
+
+#: ``HttpTransport`` compresses at this level (higher levels are twice as slow); gzip's
+#: output at another level would still decompress to the same event
+GZIP_LEVEL = 3
 
 
 def sender(transport: Transport) -> Send:
     """The cheapest way to deliver a stored payload to ``transport`` with ``emit``'s effect."""
-    if (
-        type(transport) is HttpTransport
-        and all(hasattr(transport, name) for name in _USED)
-        and getattr(transport, "cert", None) is None
-    ):
-        http_transport = transport
-
-        def send(payload: str) -> None:
-            post_stored(http_transport, payload)
-
-        return send
 
     def emit(payload: str) -> None:
         # job and dataset events stay dicts: Serde, which every transport uses, takes them
         transport.emit(from_payload(payload))  # type: ignore[arg-type]
 
-    return emit
+    # ``cert``: openlineage-python >= 1.5x (``sslContext``); older ones have no certificates
+    if type(transport) is not HttpTransport or getattr(transport, "cert", None) is not None:
+        return emit
+    http_transport = transport
+
+    def send(payload: str) -> None:
+        if http.client.HTTPConnection.debuglevel:
+            emit(payload)  # emit hides the token from the debug output
+        else:
+            post_stored(http_transport, payload)
+
+    return send
 
 
 def post_stored(transport: HttpTransport, payload: str) -> None:
@@ -56,19 +61,29 @@ def post_stored(transport: HttpTransport, payload: str) -> None:
 
     Raises ``requests`` errors as ``emit`` does (``HTTPError`` for a 4xx/5xx answer).
     """
-    # as emit does: a debuglevel set elsewhere must not print the token to the log
-    previous = http.client.HTTPConnection.debuglevel
-    http.client.HTTPConnection.debuglevel = 0
-    try:
-        body, headers = transport._prepare_request(payload)
-        response = transport.session.post(
-            url=urljoin(transport.url, transport.endpoint),
-            data=body,
-            headers=headers,
-            timeout=transport.timeout,
-            verify=transport.verify,
-        )
-        response.close()
-        response.raise_for_status()
-    finally:
-        http.client.HTTPConnection.debuglevel = previous
+    body, headers = stored_request(transport, payload)
+    response = transport.session.post(
+        url=urljoin(transport.url, transport.endpoint),
+        data=body,
+        headers=headers,
+        timeout=transport.timeout,
+        verify=transport.verify,
+    )
+    response.close()
+    response.raise_for_status()
+
+
+def stored_request(transport: HttpTransport, payload: str) -> tuple[bytes | str, dict[str, str]]:
+    """The body and headers ``emit`` sends for ``payload``: JSON content type, the token of
+    the configured ``auth`` provider, the configured custom headers, optional gzip."""
+    config = transport.config
+    bearer = config.auth.get_bearer()
+    headers = {
+        "Content-Type": "application/json",
+        **({"Authorization": bearer} if bearer else {}),
+        **config.custom_headers,
+    }
+    if transport.compression == HttpCompression.GZIP:
+        headers["Content-Encoding"] = "gzip"
+        return gzip.compress(payload.encode("utf-8"), compresslevel=GZIP_LEVEL), headers
+    return payload, headers

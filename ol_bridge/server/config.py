@@ -17,7 +17,7 @@ from typing import Any, Literal
 import attrs
 import yaml
 
-from ol_bridge.datahub.transport import DatahubConfig
+from ol_bridge.datahub.config import DatahubConfig
 from ol_bridge.errors import ConfigError
 
 ENV_PREFIX = "OL_BRIDGE_SERVER__"

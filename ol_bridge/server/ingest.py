@@ -17,9 +17,10 @@ from typing import Any, Protocol
 from openlineage.client.transport import get_default_factory
 from openlineage.client.transport.transport import Transport
 
+from ol_bridge.datahub.config import DatahubConfig
 from ol_bridge.datahub.converter import convert_event
-from ol_bridge.datahub.sinks.base import Mcp, MetadataSink
-from ol_bridge.datahub.transport import DatahubConfig, open_sink
+from ol_bridge.datahub.sinks.base import MetadataSink, Proposal
+from ol_bridge.datahub.transport import open_sink
 from ol_bridge.errors import DeliveryError, DestinationUnavailableError
 from ol_bridge.server.metrics import Metrics
 from ol_bridge.server.writer import GroupWriter
@@ -106,7 +107,7 @@ class Ingestor:
     def queued(self) -> dict[str, int]:
         return {"datahub": self._writer.pending, **self._relay.queued()}
 
-    def convert(self, events: Sequence[Mapping[str, Any]]) -> list[Mcp]:
+    def convert(self, events: Sequence[Mapping[str, Any]]) -> list[Proposal]:
         """Proposals for all ``events``; raises ConversionError for one that cannot convert."""
         # not coalesced here: the writer coalesces each write, which may join several requests
         config = self._converter_config
@@ -114,7 +115,7 @@ class Ingestor:
         self._metrics.add("converted", len(events))
         return mcps
 
-    def store(self, mcps: Sequence[Mcp], events: int) -> None:
+    def store(self, mcps: Sequence[Proposal], events: int) -> None:
         try:
             self._writer.write(mcps)
         except self._retryable as error:
@@ -129,7 +130,7 @@ class Ingestor:
         """Convert, store in DataHub, relay; blocking. See the module docstring."""
         self.deliver(self.convert(events), events)
 
-    def deliver(self, mcps: Sequence[Mcp], events: Sequence[Mapping[str, Any]]) -> None:
+    def deliver(self, mcps: Sequence[Proposal], events: Sequence[Mapping[str, Any]]) -> None:
         """Store ``mcps`` (converted from ``events``) in DataHub, then relay ``events``."""
         self.store(mcps, len(events))
         try:

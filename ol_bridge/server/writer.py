@@ -20,7 +20,7 @@ from concurrent.futures import Future
 import attrs
 
 from ol_bridge.datahub.coalesce import coalesce
-from ol_bridge.datahub.sinks.base import Mcp, MetadataSink
+from ol_bridge.datahub.sinks.base import MetadataSink, Proposal
 from ol_bridge.datahub.transport import batched
 from ol_bridge.errors import DeliveryError
 
@@ -32,7 +32,7 @@ MAX_GROUP_PROPOSALS = 5_000
 
 @attrs.frozen
 class _Job:
-    mcps: Sequence[Mcp]
+    mcps: Sequence[Proposal]
     future: Future[None]
 
 
@@ -53,7 +53,7 @@ class GroupWriter:
         """Proposals submitted and not yet written."""
         return self._pending
 
-    def submit(self, mcps: Sequence[Mcp]) -> Future[None]:
+    def submit(self, mcps: Sequence[Proposal]) -> Future[None]:
         future: Future[None] = Future()
         if not self._thread.is_alive():
             future.set_exception(DeliveryError("The DataHub writer has stopped."))
@@ -63,7 +63,7 @@ class GroupWriter:
         self._jobs.put(_Job(mcps, future))
         return future
 
-    def write(self, mcps: Sequence[Mcp]) -> None:
+    def write(self, mcps: Sequence[Proposal]) -> None:
         """Submit and wait: for callers that are threads already (the Kafka worker)."""
         self.submit(mcps).result()
 
@@ -124,7 +124,7 @@ class GroupWriter:
         else:
             job.future.set_exception(error)
 
-    def _store(self, mcps: Sequence[Mcp]) -> None:
+    def _store(self, mcps: Sequence[Proposal]) -> None:
         if not mcps:
             return
         # a request's events, and concurrent requests about one pipeline, repeat aspects:

@@ -21,8 +21,8 @@ from openlineage.client import OpenLineageClient
 from ol_bridge.dagster import OpenLineageTranslator, build_openlineage_sensor
 from ol_bridge.dagster.events import step_run_id
 from ol_bridge.dagster.step_jobs import asset_run_id, checks_run_id
+from ol_bridge.datahub import DatahubConfig, DatahubTransport
 from ol_bridge.datahub.sinks.lite import open_lite
-from ol_bridge.datahub.transport import DatahubConfig, DatahubTransport
 from ol_bridge.naming import NamingConfig
 from tests.dagster.conftest import RecordingTransport
 from tests.dagster.datahub_edges import converter_edges, endpoint_edges, reachable

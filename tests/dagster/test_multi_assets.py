@@ -18,10 +18,9 @@ from ol_bridge.dagster.catalog import AssetCatalog
 from ol_bridge.dagster.cursor import SensorCursor
 from ol_bridge.dagster.events import step_run_id
 from ol_bridge.dagster.tick import run_tick
-from ol_bridge.datahub import convert_events
+from ol_bridge.datahub import DatahubConfig, DatahubTransport, convert_events
 from ol_bridge.datahub.config import ConverterConfig
 from ol_bridge.datahub.sinks.lite import open_lite
-from ol_bridge.datahub.transport import DatahubConfig, DatahubTransport
 from ol_bridge.naming import NamingConfig
 from tests.dagster.conftest import RecordingTransport
 from tests.dagster.datahub_edges import converter_edges, endpoint_edges

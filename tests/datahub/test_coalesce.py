@@ -16,7 +16,7 @@ from datahub.metadata.schema_classes import (
 from ol_bridge.datahub.coalesce import coalesce
 from ol_bridge.datahub.converter import convert_event, convert_events
 from ol_bridge.datahub.patches import add, patch_proposal
-from ol_bridge.datahub.sinks.base import Mcp
+from ol_bridge.datahub.sinks.base import Proposal
 from ol_bridge.datahub.sinks.lite import LiteSink, open_lite
 from ol_bridge.datahub.transport import event_to_dict
 from tests.fakes import dagster_run_events
@@ -32,13 +32,13 @@ def info(name: str) -> MetadataChangeProposalWrapper:
     )
 
 
-def patch(*ops: tuple[str, Any]) -> Mcp:
+def patch(*ops: tuple[str, Any]) -> Proposal:
     return patch_proposal(
         "dataJob", JOB, "dataJobInputOutput", [add(("inputDatasets", p), v) for p, v in ops]
     )
 
 
-def patch_ops(mcp: Mcp) -> list[Any]:
+def patch_ops(mcp: Proposal) -> list[Any]:
     return list(json.loads(mcp.aspect.value))  # type: ignore[union-attr]
 
 

@@ -16,8 +16,8 @@ import pytest
 from openlineage.client import OpenLineageClient
 
 from ol_bridge.dagster.events import step_run_id
+from ol_bridge.datahub import DatahubConfig, DatahubTransport
 from ol_bridge.datahub.sinks.lite import open_lite
-from ol_bridge.datahub.transport import DatahubConfig, DatahubTransport
 from tests.dagster import jobs
 from tests.datahub.sensor_runs import emit_runs
 

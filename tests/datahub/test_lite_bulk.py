@@ -24,7 +24,7 @@ from datahub.metadata.schema_classes import _Aspect
 
 from ol_bridge.datahub import convert_events
 from ol_bridge.datahub.sinks import lite_bulk
-from ol_bridge.datahub.sinks.base import Mcp
+from ol_bridge.datahub.sinks.base import Proposal
 from ol_bridge.datahub.sinks.lite import LiteSink, _raw_to_upsert, open_lite
 from tests.corpora import COMPAT_DIR, DATA_DIR
 
@@ -37,7 +37,7 @@ def events() -> list[dict[str, Any]]:
     return [e for e in loaded if e.get("run", {}).get("runId") != "run_id"]
 
 
-def reference_write(path: Path, batches: list[list[Mcp]]) -> list[int]:
+def reference_write(path: Path, batches: list[list[Proposal]]) -> list[int]:
     """The sink as it was: Lite's own write per proposal, then its hooks per entity.
     Returns the time of the last row stored by each batch."""
     ends = []

@@ -10,15 +10,12 @@ from openlineage.client import OpenLineageClient
 from openlineage.client.transport import get_default_factory
 from openlineage.client.transport.composite import CompositeTransport
 
+from ol_bridge import register_transports
+from ol_bridge.datahub import DatahubConfig, DatahubTransport
+from ol_bridge.datahub.config import DEFAULT_LITE_PATH
 from ol_bridge.datahub.converter import convert_event
 from ol_bridge.datahub.sinks.lite import open_lite
-from ol_bridge.datahub.transport import (
-    DEFAULT_LITE_PATH,
-    DatahubConfig,
-    DatahubTransport,
-    event_to_dict,
-    register,
-)
+from ol_bridge.datahub.transport import event_to_dict
 from ol_bridge.errors import ConfigError
 from tests.fakes import DAGSTER_RUN_ID, dagster_run_events, fan_out_client
 from tests.fakes.gms import running_gms
@@ -116,7 +113,7 @@ def test_converter_mapping_is_checked_when_the_config_is_built() -> None:
 def test_dotted_path_and_short_name_resolve_through_the_factory(tmp_path: Path) -> None:
     factory = get_default_factory()
     by_path = factory.create({"type": DOTTED, "lite_path": str(tmp_path / "a.duckdb")})
-    register()
+    register_transports()
     by_name = factory.create({"type": "datahub", "lite_path": str(tmp_path / "b.duckdb")})
     assert isinstance(by_path, DatahubTransport)
     assert isinstance(by_name, DatahubTransport)
@@ -133,7 +130,7 @@ def test_environment_variables_configure_the_transport(
     monkeypatch.delenv("OPENLINEAGE_URL", raising=False)
     monkeypatch.delenv("OPENLINEAGE_CONFIG", raising=False)
     monkeypatch.chdir(tmp_path)  # no openlineage.yml here
-    register()
+    register_transports()
     transport = OpenLineageClient().transport
     assert isinstance(transport, DatahubTransport)
     assert transport.config.lite_path == str(tmp_path / "env.duckdb")

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
-import pytest
 from openlineage.client import OpenLineageClient
 
 from ol_bridge.dagster import build_openlineage_sensor
@@ -15,14 +13,6 @@ from tests.delivery.receiver import Receiver
 
 #: retries every tick in tests, where ticks are milliseconds apart
 FAST = {"backoff_seconds": 0.01, "max_backoff_seconds": 0.01}
-
-
-@pytest.fixture
-def receivers() -> Iterator[list[Receiver]]:
-    made: list[Receiver] = []
-    yield made
-    for receiver in made:
-        receiver.stop()
 
 
 def http(receiver: Receiver, **extra: Any) -> dict[str, Any]:

@@ -70,7 +70,7 @@ def test_cli_status_and_discard(tmp_path: Path) -> None:
     text = runner.invoke(outbox_cli, ["--path", str(path), "status"]).output
     assert "datahub\n  waiting: 3" in text and "marquez\n  waiting: 0" in text
     missing = runner.invoke(outbox_cli, ["--path", str(tmp_path / "none.sqlite"), "status"])
-    assert missing.exit_code == 1 and "no outbox at" in missing.output
+    assert missing.exit_code == 1 and "no outbox in" in missing.output
 
 
 def test_a_slow_whole_batch_destination_gets_batches_that_fit_the_time_box(

@@ -114,7 +114,6 @@ def test_an_ol_bridge_0_1_outbox_file_is_migrated_with_its_waiting_events(tmp_pa
         [stats] = box.stats()
         assert (stats.name, stats.queued, stats.delivered) == ("marquez", 2, 7)
         assert box.counter("duplicates_dropped") == 3
-        assert box.enqueue(PAYLOADS[2], ["marquez"], key="k1").duplicate
     with sqlite3.connect(path) as db:
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         (version,) = db.execute(f"SELECT version FROM {VERSION}").fetchone()
@@ -219,3 +218,43 @@ def test_two_sensors_over_one_instance_deliver_each_event_once(
     assert errors == []
     keys = receiver.keys()
     assert len(keys) == 8 * 4 and len(set(keys)) == len(keys)
+
+
+def test_the_outbox_command_finds_a_postgres_instance_outbox(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """`ol-bridge outbox` looks where the sensor keeps its events: with DAGSTER_HOME (or
+    --dagster-home) on a PostgreSQL instance, the instance's database; a command's own
+    --path works after the command name too."""
+    import dagster as dg
+    from click.testing import CliRunner
+
+    from ol_bridge.commands.outbox import outbox as outbox_cli
+    from ol_bridge.delivery import DeliveryConfig
+    from ol_bridge.delivery.location import locate
+    from tests.conftest import postgres_storage
+    from tests.deployment import write_instance_home
+
+    home = write_instance_home(tmp_path / "home", postgres_storage(fresh_database(postgres_url)))
+    runner = CliRunner()
+    empty = runner.invoke(outbox_cli, ["status"], env={"DAGSTER_HOME": str(home)})
+    assert empty.exit_code == 1 and "nothing was handed off there yet" in empty.output
+    with (
+        dg.DagsterInstance.from_config(str(home)) as instance,
+        Outbox(locate(DeliveryConfig(), instance).database) as box,
+    ):
+        for payload in numbered(3):
+            box.enqueue(payload, ["marquez"])
+    found = runner.invoke(outbox_cli, ["status", "--json"], env={"DAGSTER_HOME": str(home)})
+    assert found.exit_code == 0, found.output
+    report = json.loads(found.output)
+    assert report["outbox"].startswith("the Dagster instance's database (postgresql")
+    assert [(d["name"], d["queued"]) for d in report["destinations"]] == [("marquez", 3)]
+    named = runner.invoke(outbox_cli, ["status", "--dagster-home", str(home)])
+    assert "marquez\n  waiting: 3" in named.output
+
+    path = tmp_path / "file.sqlite"
+    with Outbox(path) as box:
+        box.enqueue(PAYLOADS[0], ["a"])
+    after = runner.invoke(outbox_cli, ["status", "--path", str(path)])
+    assert after.exit_code == 0 and "a\n  waiting: 1" in after.output

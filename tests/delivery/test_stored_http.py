@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import http.client as http_client
 from typing import Any
 
 import pytest
@@ -96,3 +97,28 @@ def test_other_transports_get_the_rebuilt_event_through_emit(receivers: list[Rec
     (rebuilt,) = Recording.received
     assert isinstance(rebuilt, RunEvent)
     assert Serde.to_json(rebuilt) == to_payload(event) == Serde.to_json(event)
+
+
+def test_with_http_debugging_on_emit_sends_and_the_switch_is_left_alone(
+    receivers: list[Receiver], monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # debuglevel is process-wide: ol-bridge never flips it (not thread-safe); while a user
+    # has it on, openlineage-python's emit, which hides the token from it, sends
+    receiver = started(receivers)
+    transport = HttpTransport(
+        HttpConfig.from_dict(http(receiver, auth={"type": "api_key", "apiKey": "s3cret"}))
+    )
+    emitted: list[Any] = []
+    emit = transport.emit
+    monkeypatch.setattr(transport, "emit", lambda event: emitted.append(event) or emit(event))
+    send = sender(transport)
+    event = dagster_run_events()[0]
+
+    send(to_payload(event))
+    assert emitted == [] and len(receiver.events) == 1  # the fast path
+
+    monkeypatch.setattr(http_client.HTTPConnection, "debuglevel", 1)
+    send(to_payload(event))
+    assert len(emitted) == 1 and len(receiver.events) == 2
+    assert http_client.HTTPConnection.debuglevel == 1
+    assert "s3cret" not in capfd.readouterr().out

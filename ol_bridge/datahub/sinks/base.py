@@ -5,13 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-from datahub.emitter.mcp import MetadataChangeProposalWrapper
-from datahub.metadata.schema_classes import MetadataChangeProposalClass
-
-#: A proposal as the converter produces it: a typed wrapper for UPSERTs, or a raw
-#: proposal whose aspect is a JSON patch (DataHub's PATCH change type cannot be
-#: expressed with a typed aspect).
-Mcp = MetadataChangeProposalWrapper | MetadataChangeProposalClass
+from ol_bridge.datahub.aspects import Proposal
 
 
 @runtime_checkable
@@ -24,8 +18,11 @@ class MetadataSink(Protocol):
     connections. Sinks are not thread-safe.
     """
 
-    def write(self, mcps: Sequence[Mcp]) -> None: ...
+    def write(self, mcps: Sequence[Proposal]) -> None: ...
 
     def flush(self) -> None: ...
 
     def close(self) -> None: ...
+
+
+__all__ = ["MetadataSink", "Proposal"]

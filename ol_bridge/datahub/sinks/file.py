@@ -19,11 +19,11 @@ from typing import Any
 from datahub.emitter.aspect import JSON_CONTENT_TYPE, JSON_PATCH_CONTENT_TYPE
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
 
-from ol_bridge.datahub.sinks.base import Mcp
+from ol_bridge.datahub.sinks.base import Proposal
 from ol_bridge.errors import DeliveryError
 
 
-def mcp_to_file_obj(mcp: Mcp) -> dict[str, Any]:
+def mcp_to_file_obj(mcp: Proposal) -> dict[str, Any]:
     """Serialize one proposal the way DataHub's metadata files hold it (pure)."""
     if isinstance(mcp, MetadataChangeProposalWrapper):
         return mcp.to_obj(simplified_structure=True)
@@ -36,7 +36,7 @@ def mcp_to_file_obj(mcp: Mcp) -> dict[str, Any]:
     return obj
 
 
-def dumps_metadata_file(mcps: Sequence[Mcp]) -> str:
+def dumps_metadata_file(mcps: Sequence[Proposal]) -> str:
     """The text of a DataHub metadata file holding ``mcps`` (pure)."""
     return json.dumps([mcp_to_file_obj(mcp) for mcp in mcps], indent=2) + "\n"
 
@@ -74,7 +74,7 @@ class FileSink:
             )
         return existing
 
-    def write(self, mcps: Sequence[Mcp]) -> None:
+    def write(self, mcps: Sequence[Proposal]) -> None:
         self._records.extend(mcp_to_file_obj(mcp) for mcp in mcps)
         self._dirty = True
 

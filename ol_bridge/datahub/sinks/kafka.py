@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ol_bridge.datahub.sinks.base import Mcp
+from ol_bridge.datahub.sinks.base import Proposal
 from ol_bridge.errors import ConfigError, DeliveryError
 from ol_bridge.settings import field_names, reject_unknown_keys
 
@@ -82,7 +82,7 @@ class KafkaSink:
         if error is not None:
             self._errors.append(f"key {message.key()!r}: {error}")
 
-    def write(self, mcps: Sequence[Mcp]) -> None:
+    def write(self, mcps: Sequence[Proposal]) -> None:
         emitter = self._connect()
         for mcp in mcps:
             emitter.emit(mcp, callback=self._on_delivery)

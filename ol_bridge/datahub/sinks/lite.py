@@ -34,15 +34,12 @@ from datahub.emitter.mcp import MetadataChangeProposalWrapper
 from datahub.emitter.serialization_helper import post_json_transform, pre_json_transform
 from datahub.lite.lite_local import DataHubLiteLocal
 from datahub.lite.lite_util import get_datahub_lite
-from datahub.metadata.schema_classes import (
-    ChangeTypeClass,
-    MetadataChangeProposalClass,
-    _Aspect,
-)
+from datahub.metadata.schema_classes import ChangeTypeClass, MetadataChangeProposalClass
 
+from ol_bridge._compat.datahub import Aspect, close_lite_without_reindex, is_aspect
 from ol_bridge.datahub.schema_json import SchemaJsonError, normalize_json
 from ol_bridge.datahub.sinks import lite_bulk
-from ol_bridge.datahub.sinks.base import Mcp
+from ol_bridge.datahub.sinks.base import Proposal
 from ol_bridge.datahub.sinks.patch import apply_patch
 from ol_bridge.errors import DeliveryError, LitePatchError
 
@@ -92,7 +89,7 @@ def _writable(path: Path) -> Iterator[DataHubLiteLocal[Any]]:
         except duckdb.Error as error:
             raise DeliveryError(f"DataHub Lite at {path} failed to store: {error}") from error
         finally:
-            _close_without_reindex(lite)
+            close_lite_without_reindex(lite)
 
 
 class LiteSink:
@@ -107,7 +104,7 @@ class LiteSink:
     def path(self) -> Path:
         return self._path
 
-    def write(self, mcps: Sequence[Mcp]) -> None:
+    def write(self, mcps: Sequence[Proposal]) -> None:
         """Store ``mcps`` in order, and index the entities they wrote, in one transaction
         (all of them or none)."""
         if not mcps:
@@ -119,7 +116,7 @@ class LiteSink:
             else:
                 self._write_batch(lite, mcps)
 
-    def _write_batch(self, lite: DataHubLiteLocal[Any], mcps: Sequence[Mcp]) -> None:
+    def _write_batch(self, lite: DataHubLiteLocal[Any], mcps: Sequence[Proposal]) -> None:
         # Indexing here rather than in flush saves opening the file a second time (DuckDB's
         # connect is most of a small batch's cost); the edges are the same.
         db = _connection(lite)
@@ -143,7 +140,7 @@ class LiteSink:
             db.rollback()
             raise
 
-    def _write_one_by_one(self, lite: DataHubLiteLocal[Any], mcps: Sequence[Mcp]) -> list[str]:
+    def _write_one_by_one(self, lite: DataHubLiteLocal[Any], mcps: Sequence[Proposal]) -> list[str]:
         urns = []
         for mcp in mcps:
             upsert = self._as_upsert(lite, mcp)
@@ -151,7 +148,9 @@ class LiteSink:
             urns.append(str(upsert.entityUrn))
         return urns
 
-    def _as_upsert(self, lite: DataHubLiteLocal[Any], mcp: Mcp) -> MetadataChangeProposalWrapper:
+    def _as_upsert(
+        self, lite: DataHubLiteLocal[Any], mcp: Proposal
+    ) -> MetadataChangeProposalWrapper:
         if isinstance(mcp, MetadataChangeProposalWrapper):
             _check_upsert(mcp)
             return mcp
@@ -205,12 +204,12 @@ def _check_upsert(mcp: MetadataChangeProposalWrapper) -> None:
         )
 
 
-def _aspect_write(mcp: Mcp, latest: dict[tuple[str, str], Any]) -> lite_bulk.AspectWrite:
+def _aspect_write(mcp: Proposal, latest: dict[tuple[str, str], Any]) -> lite_bulk.AspectWrite:
     """``mcp`` as the aspect JSON to store; a PATCH applied to the ``latest`` value."""
     if isinstance(mcp, MetadataChangeProposalWrapper):
         _check_upsert(mcp)
         aspect = mcp.aspect
-        if mcp.entityUrn is None or mcp.aspectName is None or not isinstance(aspect, _Aspect):
+        if mcp.entityUrn is None or mcp.aspectName is None or not is_aspect(aspect):
             raise LitePatchError(
                 f"DataHub Lite needs proposals with entityUrn, aspectName and aspect; got "
                 f"{mcp.entityType} {mcp.entityUrn!r} {mcp.aspectName!r}."
@@ -261,17 +260,6 @@ def _patched_json(mcp: MetadataChangeProposalClass, current: Any) -> Any:
         ) from error
 
 
-def _close_without_reindex(lite: DataHubLiteLocal[Any]) -> None:
-    """Close without Lite's rebuild of its whole browse index (``flush`` indexes what was
-    written instead). ``DataHubLiteLocal.close()`` of a writable store re-derives every
-    entity's edges: time proportional to everything stored, after every write."""
-    close_connection = getattr(lite, "_close_connection", None)
-    if callable(close_connection):
-        close_connection()
-    else:  # a Lite implementation without it: its own close is always correct
-        lite.close()
-
-
 def _raw_to_upsert(
     lite: DataHubLiteLocal[Any], mcp: MetadataChangeProposalClass
 ) -> MetadataChangeProposalWrapper:
@@ -281,7 +269,7 @@ def _raw_to_upsert(
     def stored() -> Any:
         found = lite.get(str(mcp.entityUrn), [str(mcp.aspectName)], typed=True)
         current = found.get(str(mcp.aspectName)) if found else None
-        return pre_json_transform(current.to_obj()) if isinstance(current, _Aspect) else None
+        return pre_json_transform(current.to_obj()) if is_aspect(current) else None
 
     aspect = _patched_aspect(mcp, stored)
     return MetadataChangeProposalWrapper(
@@ -289,7 +277,7 @@ def _raw_to_upsert(
     )
 
 
-def _patched_aspect(mcp: MetadataChangeProposalClass, current: Any) -> _Aspect:
+def _patched_aspect(mcp: MetadataChangeProposalClass, current: Any) -> Aspect:
     """The typed aspect a raw proposal stores: its UPSERT value, or its PATCH applied to
     ``current()`` (the aspect as GMS JSON, None when there is none)."""
     aspect_name, urn = mcp.aspectName, mcp.entityUrn

@@ -33,9 +33,9 @@ from datahub.metadata.schema_classes import (
     SubTypesClass,
     SystemMetadataClass,
     TagPropertiesClass,
-    _Aspect,
 )
 
+from ol_bridge._compat.datahub import Aspect, is_aspect
 from ol_bridge.datahub.schema_json import aspect_to_json
 
 #: Aspects Lite's indexing hooks look at; the others never make an edge.
@@ -64,7 +64,7 @@ class AspectWrite:
     urn: str
     name: str
     json: Any
-    typed: _Aspect | None = None
+    typed: Aspect | None = None
 
 
 @attrs.define
@@ -210,7 +210,7 @@ def index_entities(
     db: Any,
     urns: Iterable[str],
     recorder: EdgeRecorder,
-    known: Mapping[_Key, _Aspect] | None = None,
+    known: Mapping[_Key, Aspect] | None = None,
 ) -> None:
     """Lite's per-entity indexing (what its ``reindex`` does) for ``urns``, on ``recorder``:
     ``post_update_hook`` for each stored aspect, then ``global_post_update_hook``. Only the
@@ -218,7 +218,7 @@ def index_entities(
     the caller just stored) are decoded."""
     known = known or {}
     wanted = sorted(set(urns))
-    stored: dict[str, dict[str, _Aspect]] = {urn: {} for urn in wanted}
+    stored: dict[str, dict[str, Aspect]] = {urn: {} for urn in wanted}
     names = sorted(INDEXED_ASPECTS)
     for start in range(0, len(wanted), 2000):
         rows = db.execute(
@@ -307,11 +307,11 @@ def _simulate(state: dict[tuple[str, str], list[list[Any]]], op: tuple[Any, ...]
                 row[1] = label
 
 
-def typed_if_indexed(name: str, aspect: Any) -> _Aspect | None:
+def typed_if_indexed(name: str, aspect: Any) -> Aspect | None:
     """``aspect`` when Lite's per-aspect hook could make an edge of it."""
-    return aspect if name in INDEXED_ASPECTS and isinstance(aspect, _Aspect) else None
+    return aspect if name in INDEXED_ASPECTS and is_aspect(aspect) else None
 
 
-def gms_json(aspect: _Aspect) -> Any:
+def gms_json(aspect: Aspect) -> Any:
     """An aspect in the JSON form Lite stores (and GMS speaks)."""
     return aspect_to_json(aspect)

@@ -17,7 +17,7 @@ from datahub.configuration.common import ConfigurationError, OperationalError
 from datahub.emitter.rest_emitter import DataHubRestEmitter, EmitMode
 
 from ol_bridge.datahub.sinks import restli_body
-from ol_bridge.datahub.sinks.base import Mcp
+from ol_bridge.datahub.sinks.base import Proposal
 from ol_bridge.errors import ConfigError, DeliveryError
 
 RestEndpoint = Literal["restli", "openapi"]
@@ -68,7 +68,7 @@ class RestSink:
             self._emitter = emitter
         return self._emitter
 
-    def write(self, mcps: Sequence[Mcp]) -> None:
+    def write(self, mcps: Sequence[Proposal]) -> None:
         if not mcps:
             return
         emitter = self._connect()

@@ -9,11 +9,11 @@ converter's proposals (no system metadata, headers or audit header of their own)
 bodies are built here from the aspect JSON (:mod:`ol_bridge.datahub.schema_json`) and one
 system-metadata object per batch; anything else goes through ``to_obj`` as before.
 
-The bodies are posted with the emitter's own session and error handling
-(``_emit_generic``: its retries, auth, timeouts, and its ``OperationalError``): acryl-datahub
-has no public call that sends a prebuilt batch, so this module is the one place that reaches
-into the emitter. ``tests/datahub/test_restli_body.py`` checks, on the loopback GMS, that the
-requests are byte for byte those ``emit_mcps`` sends for the same proposals.
+The bodies are posted with the emitter's own session and error handling (its retries, auth,
+timeouts, and its ``OperationalError``): acryl-datahub has no public call that sends a
+prebuilt batch, so that one call is ``ol_bridge._compat.datahub.post_restli_batch``.
+``tests/datahub/test_restli_body.py`` checks, on the loopback GMS, that the requests are byte
+for byte those ``emit_mcps`` sends for the same proposals.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from datahub._version import __package_name__, __version__
+import datahub
 from datahub.cli.cli_utils import ensure_has_system_metadata
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
 from datahub.emitter.rest_emitter import (
@@ -35,12 +35,12 @@ from datahub.emitter.serialization_helper import pre_json_transform
 from datahub.metadata.schema_classes import (
     MetadataChangeProposalClass,
     SystemMetadataClass,
-    _Aspect,
 )
 
+from ol_bridge._compat.datahub import is_aspect, post_restli_batch
 from ol_bridge.datahub.aspect_json import serialized_proposal
 from ol_bridge.datahub.schema_json import aspect_to_json
-from ol_bridge.datahub.sinks.base import Mcp
+from ol_bridge.datahub.sinks.base import Proposal
 
 _JSON = "application/json"
 
@@ -49,12 +49,16 @@ def system_metadata(now_ms: int) -> Any:
     """What ``ensure_has_system_metadata`` gives a proposal without system metadata."""
     metadata = SystemMetadataClass(
         lastObserved=now_ms,
-        properties={"clientId": __package_name__, "clientVersion": __version__},
+        # what acryl-datahub names itself with (its package exports both, untyped)
+        properties={
+            "clientId": vars(datahub)["__package_name__"],
+            "clientVersion": vars(datahub)["__version__"],
+        },
     )
     return pre_json_transform(metadata.to_obj())
 
 
-def _plain(mcp: Mcp) -> bool:
+def _plain(mcp: Proposal) -> bool:
     """A proposal whose envelope is only entity, change type, aspect name and aspect."""
     return (
         mcp.systemMetadata is None
@@ -64,11 +68,11 @@ def _plain(mcp: Mcp) -> bool:
     )
 
 
-def proposal_json(mcp: Mcp, system: Any) -> Any:
+def proposal_json(mcp: Proposal, system: Any) -> Any:
     """``pre_json_transform(mcp.to_obj())`` of ``mcp`` once the emitter stamped it with
     ``system`` (the proposal itself is not changed)."""
     if isinstance(mcp, MetadataChangeProposalWrapper):
-        if _plain(mcp) and isinstance(mcp.aspect, _Aspect):
+        if _plain(mcp) and is_aspect(mcp.aspect):
             value = json.dumps(aspect_to_json(mcp.aspect))
             return _envelope(mcp, {"value": value, "contentType": _JSON}, system)
         mcp = serialized_proposal(mcp)
@@ -81,7 +85,7 @@ def proposal_json(mcp: Mcp, system: Any) -> Any:
     return pre_json_transform(stamped.to_obj())
 
 
-def _envelope(mcp: Mcp, aspect: dict[str, Any], system: Any) -> dict[str, Any]:
+def _envelope(mcp: Proposal, aspect: dict[str, Any], system: Any) -> dict[str, Any]:
     # MetadataChangeProposal's field order; the absent optional fields are left out
     return {
         "entityType": mcp.entityType,
@@ -93,7 +97,7 @@ def _envelope(mcp: Mcp, aspect: dict[str, Any], system: Any) -> dict[str, Any]:
     }
 
 
-def batch_bodies(mcps: Sequence[Mcp], now_ms: int | None = None) -> list[str]:
+def batch_bodies(mcps: Sequence[Proposal], now_ms: int | None = None) -> list[str]:
     """The request bodies ``emit_mcps`` (Rest.li, synchronous) posts for ``mcps``: split
     where the emitter splits (GMS's payload bytes and proposal count limits)."""
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
@@ -117,6 +121,5 @@ def batch_bodies(mcps: Sequence[Mcp], now_ms: int | None = None) -> list[str]:
 def post_batches(emitter: DataHubRestEmitter, bodies: Sequence[str]) -> None:
     """Post prebuilt ``ingestProposalBatch`` bodies through ``emitter`` (its session, retries
     and errors, as ``emit_mcps`` posts them)."""
-    url = f"{emitter._gms_server}/aspects?action=ingestProposalBatch"
     for body in bodies:
-        emitter._emit_generic(url, body)
+        post_restli_batch(emitter, body)

@@ -1,0 +1,88 @@
+"""Other libraries' internals: used only in ``ol_bridge/_compat/``, and each still there.
+
+When an upgrade of acryl-datahub, avrogen or Dagster changes one of them, a test here fails
+by name (the Dagster ones, which need instances, are in ``tests/dagster/test_compat_dagster.py``).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from datahub.emitter.mcp import MetadataChangeProposalWrapper
+from datahub.lite.duckdb_lite import DuckDBLite
+from datahub.metadata.schema_classes import (
+    ASPECT_CLASSES,
+    DataJobInfoClass,
+    GlobalTagsClass,
+    SubTypesClass,
+    TagAssociationClass,
+)
+
+from ol_bridge._compat import datahub as compat
+
+PACKAGE = Path(__file__).resolve().parents[1] / "ol_bridge"
+#: libraries whose private modules and names may only be used in ol_bridge/_compat/
+LIBRARIES = ("dagster", "openlineage", "datahub", "avrogen", "sqlglot", "attrs", "click")
+
+
+def test_aspect_is_the_base_of_every_aspect_class() -> None:
+    assert len(ASPECT_CLASSES) > 100
+    assert all(issubclass(cls, compat.Aspect) for cls in ASPECT_CLASSES)
+    assert compat.is_aspect(SubTypesClass(typeNames=["Task"]))
+    wrapper = MetadataChangeProposalWrapper(
+        entityUrn="urn:li:dataFlow:(dagster,j,prod)", aspect=SubTypesClass(typeNames=["Job"])
+    )
+    assert not compat.is_aspect(wrapper) and not compat.is_aspect(None)
+
+
+def test_unvalidated_to_obj_equals_to_obj() -> None:
+    # the corpus-wide check is tests/datahub/test_aspect_json.py
+    for aspect in (
+        SubTypesClass(typeNames=["Task"]),
+        DataJobInfoClass(name="t", type="COMMAND", customProperties={"a": "b"}),
+        GlobalTagsClass(tags=[TagAssociationClass(tag="urn:li:tag:pii")]),
+    ):
+        assert compat.unvalidated_to_obj(aspect) == aspect.to_obj()
+
+
+def test_lite_closes_its_connection_without_reindexing() -> None:
+    assert callable(getattr(DuckDBLite, "_close_connection", None))
+
+
+def _private_uses(path: Path) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            parts = node.module.split(".")
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.Import):
+            parts, names = [], []
+            for alias in node.names:
+                if alias.name.split(".")[0] in LIBRARIES and any(
+                    p.startswith("_") for p in alias.name.split(".")
+                ):
+                    found.append(f"{path.relative_to(PACKAGE.parent)}: import {alias.name}")
+            continue
+        else:
+            continue
+        if parts[0] not in LIBRARIES:
+            continue
+        private_module = any(p.startswith("_") for p in parts) or parts[:3] == [
+            "openlineage",
+            "client",
+            "generated",  # facet_v2 is the public home of the generated facets
+        ]
+        private_names = [n for n in names if n.startswith("_") and not n.startswith("__")]
+        if private_module or private_names:
+            found.append(f"{path.relative_to(PACKAGE.parent)}: from {node.module} import {names}")
+    return found
+
+
+def test_private_imports_of_other_libraries_only_in_compat() -> None:
+    checked = [p for p in PACKAGE.rglob("*.py") if "_compat" not in p.parts]
+    assert len(checked) > 100
+    found = [use for path in checked for use in _private_uses(path)]
+    assert found == [], "move these into ol_bridge/_compat/ (with a test there):\n" + "\n".join(
+        found
+    )

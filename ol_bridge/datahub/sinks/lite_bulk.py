@@ -255,11 +255,11 @@ def apply_edges(db: Any, ops: Sequence[tuple[Any, ...]]) -> None:
         ).fetchall()
         for src, rel, dst, label in rows:
             original.setdefault((src, rel), []).append([dst, label])
-    state = {key: [list(row) for row in rows] for key, rows in original.items()}
+    state = _EdgeState({key: [list(row) for row in rows] for key, rows in original.items()})
     for op in ops:
-        _simulate(state, op)
+        state.simulate(op)
     before = {(s, r, d): label for (s, r), rows in original.items() for d, label in rows}
-    after = {(s, r, d): label for (s, r), rows in state.items() for d, label in rows}
+    after = {(s, r, d): label for (s, r), rows in state.rows.items() for d, label in rows}
     deleted = [key for key in before if key not in after]
     inserted = [(*key, label) for key, label in after.items() if key not in before]
     relabelled = [
@@ -284,26 +284,48 @@ def apply_edges(db: Any, ops: Sequence[tuple[Any, ...]]) -> None:
         )
 
 
-def _simulate(state: dict[tuple[str, str], list[list[Any]]], op: tuple[Any, ...]) -> None:
-    """One of Lite's ``add_edge`` / ``remove_edge`` calls on the in-memory edge rows."""
-    if op[0] == "remove":
-        state.pop((op[1], op[2]), None)
-        return
-    _, src, rel, dst, label, remove_existing = op
-    rows = state.setdefault((src, rel), [])
-    match = rows if remove_existing else [row for row in rows if row[0] == dst]
-    if not match:
-        rows.append([dst, label])
-        return
-    first_dst, first_label = match[0]
-    if first_dst != dst:  # only with remove_existing: every (src, rel) row is repointed
-        for row in rows:
-            row[0] = dst
-            if first_label != label:
-                row[1] = label
-    elif first_label != label:
-        for row in rows:
-            if row[0] == dst:
+class _EdgeState:
+    """The edge rows of the sources a batch touches, with each (source, relationship)'s rows
+    also indexed by destination: a platform or container has thousands of edges, and each
+    of Lite's ``add_edge`` calls looks its destination up."""
+
+    def __init__(self, rows: dict[tuple[str, str], list[list[Any]]]) -> None:
+        self.rows = rows
+        self._by_dst: dict[tuple[str, str], dict[str, list[list[Any]]]] = {}
+
+    def _index(self, key: tuple[str, str]) -> dict[str, list[list[Any]]]:
+        index = self._by_dst.get(key)
+        if index is None:
+            index = self._by_dst[key] = {}
+            for row in self.rows.get(key, ()):
+                index.setdefault(row[0], []).append(row)
+        return index
+
+    def simulate(self, op: tuple[Any, ...]) -> None:
+        """One of Lite's ``add_edge`` / ``remove_edge`` calls on the in-memory edge rows."""
+        if op[0] == "remove":
+            self.rows.pop((op[1], op[2]), None)
+            self._by_dst.pop((op[1], op[2]), None)
+            return
+        _, src, rel, dst, label, remove_existing = op
+        key = (src, rel)
+        rows = self.rows.setdefault(key, [])
+        index = self._index(key)
+        match = rows if remove_existing else index.get(dst, [])
+        if not match:
+            row = [dst, label]
+            rows.append(row)
+            index.setdefault(dst, []).append(row)
+            return
+        first_dst, first_label = match[0]
+        if first_dst != dst:  # only with remove_existing: every (src, rel) row is repointed
+            for row in rows:
+                row[0] = dst
+                if first_label != label:
+                    row[1] = label
+            self._by_dst[key] = {dst: list(rows)}
+        elif first_label != label:
+            for row in index.get(dst, []):
                 row[1] = label
 
 

@@ -12,6 +12,12 @@
   every write); the Lite sink indexes what it wrote itself and closes the connection
   only, with the store's private ``_close_connection``.
 
+- :func:`post_restli_batch` (issue 16): ``DataHubRestEmitter`` has no public call that posts
+  a prebuilt ``ingestProposalBatch`` body; the REST sink builds the bodies ``emit_mcps``
+  would (``datahub/sinks/restli_body.py``) and posts them with the emitter's private
+  ``_emit_generic`` (its session, retries and errors). ``tests/datahub/test_restli_body.py``
+  checks the requests equal ``emit_mcps``'s.
+
 ``tests/test_compat.py`` checks each against the installed acryl-datahub.
 """
 
@@ -46,9 +52,15 @@ def close_lite_without_reindex(lite: Any) -> None:
         lite.close()
 
 
+def post_restli_batch(emitter: Any, body: str) -> None:
+    """POST one ``ingestProposalBatch`` body through ``emitter`` as ``emit_mcps`` does."""
+    emitter._emit_generic(f"{emitter._gms_server}/aspects?action=ingestProposalBatch", body)
+
+
 __all__ = [
     "Aspect",
     "close_lite_without_reindex",
     "is_aspect",
+    "post_restli_batch",
     "unvalidated_to_obj",
 ]

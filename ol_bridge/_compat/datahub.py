@@ -3,10 +3,6 @@
 - :data:`Aspect`: the base class of every typed aspect. acryl-datahub exports it only as
   ``_Aspect``; it is imported here for annotations. Runtime checks use the public
   ``ASPECT_CLASSES`` (:func:`is_aspect`).
-- :func:`unvalidated_to_obj`: avrogen's ``to_obj`` validates the whole tree against the Avro
-  schema before converting it, most of the serialization cost; typed constructors have
-  already checked the aspects ol-bridge builds, so only the conversion pass runs, through
-  avrogen's private ``_generic_to_json``.
 - :func:`close_lite_without_reindex`: ``DataHubLiteLocal.close()`` of a writable store
   re-derives every entity's browse edges (time proportional to everything stored, after
   every write); the Lite sink indexes what it wrote itself and closes the connection
@@ -25,7 +21,6 @@ from __future__ import annotations
 
 from typing import Any, TypeGuard
 
-import avrogen.avrojson
 from datahub.metadata.schema_classes import ASPECT_CLASSES
 from datahub.metadata.schema_classes import _Aspect as Aspect
 
@@ -35,12 +30,6 @@ _ASPECT_TYPES = frozenset(ASPECT_CLASSES)
 def is_aspect(value: object) -> TypeGuard[Aspect]:
     """Whether ``value`` is a typed DataHub aspect (``GlobalTagsClass``, ...)."""
     return type(value) in _ASPECT_TYPES
-
-
-def unvalidated_to_obj(aspect: Aspect) -> Any:
-    """``aspect.to_obj()`` without its validation pass (same result for a valid aspect)."""
-    converter: Any = avrogen.avrojson.get_global_json_converter(False)
-    return converter._generic_to_json(aspect, aspect.RECORD_SCHEMA)
 
 
 def close_lite_without_reindex(lite: Any) -> None:
@@ -62,5 +51,4 @@ __all__ = [
     "close_lite_without_reindex",
     "is_aspect",
     "post_restli_batch",
-    "unvalidated_to_obj",
 ]

@@ -49,7 +49,6 @@ def test_a_poison_event_blocks_nothing(tmp_path: Path) -> None:
     sensor = build_openlineage_sensor(
         client=client, delivery=DeliveryConfig(backoff_seconds=0.01, max_backoff_seconds=0.01)
     )
-    defs = dg.Definitions(assets=[clean_source, poisoned, later], sensors=[sensor])
     with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
         assert dg.materialize([clean_source, poisoned], instance=instance).success
         cursor = None

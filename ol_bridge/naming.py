@@ -502,6 +502,35 @@ def dataset_for_uri(
     return DatasetId(f"{scheme_name}://{netloc}", name)
 
 
+#: Characters that make a location a pattern of files (DuckDB, Spark and shell globs).
+GLOB_CHARACTERS = ("*", "?", "[")
+
+
+def dataset_for_file_read(location: str, config: NamingConfig | None = None) -> DatasetId:
+    """The dataset of a file, directory or glob a query reads directly (DuckDB's
+    ``read_parquet('s3://b/k.parquet')``, ``FROM '/data/events/*.csv'``).
+
+    Named as any path or URI (:func:`dataset_for_uri`). A glob names the directory before
+    its first wildcard, as OpenLineage's integrations name a wildcard read: the files
+    ``/data/events/*.csv`` match are the dataset ``file`` / ``/data/events``.
+    """
+    uri = "://" in location
+    path = urlsplit(location).path if uri else location
+    wildcard = min((i for i in map(path.find, GLOB_CHARACTERS) if i >= 0), default=-1)
+    if wildcard < 0:
+        return dataset_for_uri(location, config, source="SQL")
+    directory = path[:wildcard].rpartition("/")[0] or "/"
+    if uri:
+        parts = urlsplit(location)
+        root = f"{parts.scheme}://{parts.netloc}"
+        dataset = dataset_for_uri(f"{root}{directory}", config, source="SQL")
+        # A glob at the top of a bucket reads the whole bucket: its root, ``/``.
+        return dataset if dataset.name else attrs.evolve(dataset, name="/")
+    if not path.startswith("/") and "/" not in path[:wildcard]:
+        directory = "."  # a relative glob in the working directory
+    return dataset_for_uri(directory, config, source="SQL")
+
+
 def _without_password(authority: str) -> str:
     """``authority`` without a ``user:password@`` part: connection strings carry
     credentials, and events must never. A userinfo without a password stays, since some

@@ -24,11 +24,17 @@ from ol_bridge.naming import DatasetId, namespace_uri
 _SYSTEM_TAG_PREFIXES = ("dagster/",)
 
 
-def schema_facet(schema: TableSchema) -> schema_dataset.SchemaDatasetFacet:
+#: The name a column of a dataset gets (the translator's ``get_dataset_column_name``).
+ColumnNamer = Callable[[DatasetId, str], str]
+
+
+def schema_facet(
+    schema: TableSchema, dataset: DatasetId, column_of: ColumnNamer
+) -> schema_dataset.SchemaDatasetFacet:
     return schema_dataset.SchemaDatasetFacet(
         fields=[
             schema_dataset.SchemaDatasetFacetFields(
-                name=column.name,
+                name=column_of(dataset, column.name),
                 type=column.type or None,
                 description=column.description or None,
             )
@@ -39,9 +45,13 @@ def schema_facet(schema: TableSchema) -> schema_dataset.SchemaDatasetFacet:
 
 
 def column_lineage_facet(
-    lineage: TableColumnLineage, dataset_of: Callable[[AssetKey], DatasetId]
+    lineage: TableColumnLineage,
+    dataset: DatasetId,
+    dataset_of: Callable[[AssetKey], DatasetId],
+    column_of: ColumnNamer,
 ) -> column_lineage_dataset.ColumnLineageDatasetFacet:
-    """``dagster/column_lineage`` -> columnLineage; upstream assets named like any asset.
+    """``dagster/column_lineage`` of ``dataset`` -> columnLineage; upstream assets named
+    like any asset, every column by its dataset's name rule.
 
     Dagster's lineage says which columns, not how: the edges carry no transformations
     (the asset's SQL, when it has some, lends them: ``sql_column_lineage``)."""
@@ -54,12 +64,14 @@ def column_lineage_facet(
                 column_lineage_dataset.InputField(
                     namespace=upstream.namespace,
                     name=upstream.name,
-                    field=dep.column_name,
+                    field=column_of(upstream, dep.column_name),
                     transformations=None,
                 )
             )
         if input_fields:
-            fields[column] = column_lineage_dataset.Fields(inputFields=input_fields)
+            fields[column_of(dataset, column)] = column_lineage_dataset.Fields(
+                inputFields=input_fields
+            )
     return column_lineage_dataset.ColumnLineageDatasetFacet(fields=fields, producer=PRODUCER)
 
 

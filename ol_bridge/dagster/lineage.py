@@ -150,6 +150,10 @@ class _StepLineageBuilder:
         """An upstream asset's dataset, named as its latest materialization named it."""
         return self.translator.get_asset_dataset(key, self.upstream_metadata(key))
 
+    def column_of(self, dataset: DatasetId, column: str) -> str:
+        """A column of ``dataset`` from any source, by the translator's one rule."""
+        return self.translator.get_dataset_column_name(dataset, column)
+
     def upstream_metadata(self, key: AssetKey) -> dict[str, Any]:
         return md.merged(
             self.describe(key).naming_metadata, self.catalog.last_materialization_metadata(key)
@@ -235,9 +239,11 @@ class _StepLineageBuilder:
         columns = md.column_lineage(metadata)
         return compact(
             {
-                "schema": schema_facet(schema) if schema else None,
+                "schema": schema_facet(schema, dataset, self.column_of) if schema else None,
                 "columnLineage": (
-                    column_lineage_facet(columns, self.dataset_of) if columns else None
+                    column_lineage_facet(columns, dataset, self.dataset_of, self.column_of)
+                    if columns
+                    else None
                 ),
                 "dataSource": datasource_facet(dataset),
                 "documentation": documentation_facet(description.description),
@@ -277,6 +283,8 @@ class _StepLineageBuilder:
         dataset = self.dataset_of(evaluation.asset_key)
         draft = self.found.input(dataset)
         assertion = assertion_of(evaluation, self.run.run_id, self.catalog, self.step.output_assets)
+        if assertion.column:  # a dbt test's column: the dataset's column name rule
+            assertion = attrs.evolve(assertion, column=self.column_of(dataset, assertion.column))
         existing = draft.input_facets.get("dataQualityAssertions")
         assertions = [*existing.assertions, assertion] if existing else [assertion]
         draft.input_facets["dataQualityAssertions"] = (
@@ -304,7 +312,7 @@ class _StepLineageBuilder:
         draft.facets.setdefault("dataSource", datasource_facet(dataset))
         schema = md.column_schema(metadata)
         if schema is not None:
-            draft.facets.setdefault("schema", schema_facet(schema))
+            draft.facets.setdefault("schema", schema_facet(schema, dataset, self.column_of))
         return True
 
     def add_loaded_input(self, data: Any) -> None:
@@ -427,16 +435,21 @@ class _StepLineageBuilder:
             )
             return
         tables = SqlTables(self.translator, platform or dataset.namespace, dataset.namespace)
-        if tables.reads_back(parsed, dataset, recorded_table):
-            # The ``Query`` an IO manager records (Dagster's DbIOManager: ``SELECT * FROM
-            # <its table>``) says how to read the output back, not how it was made.
-            return
-        self.found.sql.append((sql, dialect))
-        if platform is None or table_levels(platform) is None:
-            # No table platform (the asset has the fallback name): its tables would be
-            # named in no real namespace; the SQL stays as the job's ``sql`` facet.
-            return
-        self.apply_sql(parsed, dataset, draft, tables)
+        try:
+            if tables.reads_back(parsed, dataset, recorded_table):
+                # The ``Query`` an IO manager records (Dagster's DbIOManager: ``SELECT * FROM
+                # <its table>``) says how to read the output back, not how it was made.
+                return
+            self.found.sql.append((sql, dialect))
+            if platform is None or table_levels(platform) is None:
+                # No table platform (the asset has the fallback name): its tables would be
+                # named in no real namespace; the SQL stays as the job's ``sql`` facet.
+                return
+            self.apply_sql(parsed, dataset, draft, tables)
+        except NamingError as error:  # a file location in the SQL that names nothing
+            self.found.errors.append(
+                extraction_error_run.Error(errorMessage=redact(str(error)), task=sql[:1000])
+            )
 
     def add_dbt_transformations(
         self,
@@ -477,7 +490,7 @@ class _StepLineageBuilder:
             )
             return
         tables = SqlTables(self.translator, platform, dataset.namespace)
-        facet = sql_column_lineage(parsed, tables.dataset, tables.column)
+        facet = sql_column_lineage(parsed, dataset, tables.dataset, self.column_of)
         declared = draft.facets["columnLineage"]
         if facet is not None and isinstance(
             declared, column_lineage_dataset.ColumnLineageDatasetFacet
@@ -493,7 +506,7 @@ class _StepLineageBuilder:
             if upstream in written:
                 continue
             self.found.input(upstream).facets.setdefault("dataSource", datasource_facet(upstream))
-        facet = sql_column_lineage(parsed, tables.dataset, tables.column)
+        facet = sql_column_lineage(parsed, dataset, tables.dataset, self.column_of)
         if facet is None:
             return
         declared = draft.facets.get("columnLineage")
@@ -553,12 +566,11 @@ class SqlTables:
     namespace: str
 
     def dataset(self, table: TableRef) -> DatasetId:
+        if table.location is not None:  # a file the SQL reads directly
+            return self.translator.get_file_dataset(table.location)
         return self.translator.get_table_dataset(
             self.platform, table.qualified_name, self.namespace
         )
-
-    def column(self, name: str) -> str:
-        return self.translator.get_column_name(self.platform, name)
 
     def reads_back(
         self, parsed: SqlLineage, dataset: DatasetId, recorded_table: str | None

@@ -16,6 +16,8 @@ from dagster import (
     UrlCodeReference,
 )
 
+from ol_bridge.sql.markdown import unfenced_sql
+
 #: metadata keys whose value is SQL that produced the asset, in order of preference
 SQL_KEYS = ("dagster/sql", "Query", "query", "sql")
 ROW_COUNT_KEY = "dagster/row_count"
@@ -56,10 +58,13 @@ def merged(*layers: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def sql_text(metadata: Mapping[str, Any]) -> str | None:
+    """The SQL that produced the asset; a Markdown code fence around it (``MetadataValue.md``
+    of a `````sql`` block, for the UI's highlighting) is not part of it."""
     for key in SQL_KEYS:
         value = plain(metadata.get(key))
-        if isinstance(value, str) and value.strip():
-            return value
+        sql = unfenced_sql(value) if isinstance(value, str) else None
+        if sql is not None and sql.strip():
+            return sql
     return None
 
 

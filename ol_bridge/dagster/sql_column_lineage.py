@@ -28,10 +28,12 @@ _EdgeKey = tuple[str, str, str]
 
 def sql_column_lineage(
     parsed: SqlLineage,
+    output: DatasetId,
     dataset_of: Callable[[TableRef], DatasetId],
-    column_of: Callable[[str], str],
+    column_of: Callable[[DatasetId, str], str],
 ) -> column_lineage_dataset.ColumnLineageDatasetFacet | None:
-    """The facet of parsed SQL; None when it gives no column lineage at all."""
+    """The facet of parsed SQL written to ``output``; None when it gives no column lineage
+    at all. ``column_of`` names a column of a dataset (the translator's rule)."""
 
     def input_field(
         ref: ColumnRef, transformations: tuple[Transformation, ...]
@@ -40,7 +42,7 @@ def sql_column_lineage(
         return column_lineage_dataset.InputField(
             namespace=upstream.namespace,
             name=upstream.name,
-            field=column_of(ref.column),
+            field=column_of(upstream, ref.column),
             transformations=[_transformation(item) for item in transformations],
         )
 
@@ -48,7 +50,7 @@ def sql_column_lineage(
     for entry in parsed.column_lineage:
         inputs = [input_field(edge.column, edge.transformations) for edge in entry.edges]
         if inputs:
-            fields[column_of(entry.output_column)] = column_lineage_dataset.Fields(
+            fields[column_of(output, entry.output_column)] = column_lineage_dataset.Fields(
                 inputFields=inputs
             )
     if not fields:

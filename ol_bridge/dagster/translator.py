@@ -29,6 +29,7 @@ from ol_bridge.naming import (
     DatasetId,
     NamingConfig,
     dataset_for_asset,
+    dataset_for_file_read,
     dataset_for_output,
     dataset_from_datahub_urn,
     platform_of,
@@ -134,9 +135,24 @@ class OpenLineageTranslator:
         name = self.naming.table_name(platform, table_name)
         return DatasetId(namespace or self.naming.namespace_for(platform), name)
 
+    def get_file_dataset(self, location: str) -> DatasetId:
+        """Dataset of a file, directory or glob that parsed SQL reads directly (DuckDB's
+        ``read_parquet('s3://b/k')``, ``FROM '/data/*.csv'``): named as any path or URI,
+        a glob by its directory (``docs/naming.md``, *Files read by SQL*)."""
+        return dataset_for_file_read(location, self.naming)
+
     def get_column_name(self, platform: str, column: str) -> str:
-        """A column of a table found by name (parsed SQL), in its platform's case."""
+        """A column of a table on ``platform``, in the platform's case (``docs/naming.md``,
+        *Name case*)."""
         return self.naming.column_name(platform, column)
+
+    def get_dataset_column_name(self, dataset: DatasetId, column: str) -> str:
+        """A column of ``dataset``, whatever says it (``dagster/column_schema``,
+        ``dagster/column_lineage`` inputs and outputs, parsed SQL, a dbt test's column):
+        the case rule of the dataset's platform, so one column has one name. A dataset on
+        no known platform (the ``dagster`` fallback) keeps its columns as written."""
+        platform = self.get_platform(dataset)
+        return self.get_column_name(platform, column) if platform else column
 
     def get_output_dataset(self, metadata: Mapping[str, Any]) -> DatasetId | None:
         """Dataset of an op output from the metadata its IO manager recorded (``path``,

@@ -52,13 +52,26 @@ def edge(urn: Urn, millis: int) -> EdgeClass:
     return EdgeClass(destinationUrn=str(urn), created=stamp, lastModified=stamp)
 
 
-def facet_failure(run_facets: Mapping[str, Any]) -> str | None:
+#: Event types whose run did not fail: an ``extractionError`` on them is ol-bridge's (or
+#: another producer's) trouble reading the lineage, not the run's, so it leaves the result alone.
+UNFAILED_EVENT_TYPES = frozenset({"START", "RUNNING", "COMPLETE"})
+
+
+def facet_failure(run_facets: Mapping[str, Any], event_type: str) -> str | None:
     """The native result type of a run its facets report as failed, as DataHub's newest
     converter reads them: ``EXTRACTION_ERROR`` when ``extractionError`` counts failed tasks
-    or lists errors, else ``ERROR_MESSAGE`` when ``errorMessage`` has a message or stack."""
+    or lists errors, else ``ERROR_MESSAGE`` when ``errorMessage`` has a message or stack.
+
+    Deliberate difference (docs/datahub-mapping.md): ``extractionError`` decides nothing on a
+    START, RUNNING or COMPLETE event. A step that succeeded but whose SQL did not parse
+    succeeded; the errors stay visible as the run's ``extractionError.*`` properties.
+    """
     extraction = mapping(run_facets.get("extractionError"))
     failed, errors = extraction.get("failedTasks"), extraction.get("errors")
-    if (isinstance(failed, int) and failed > 0) or (isinstance(errors, list) and errors):
+    extraction_failed = (isinstance(failed, int) and failed > 0) or (
+        isinstance(errors, list) and bool(errors)
+    )
+    if extraction_failed and event_type not in UNFAILED_EVENT_TYPES:
         return "EXTRACTION_ERROR"
     error = mapping(run_facets.get("errorMessage"))
     if any(isinstance(error.get(k), str) and error[k].strip() for k in ("message", "stackTrace")):

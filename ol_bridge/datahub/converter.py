@@ -246,7 +246,7 @@ def _instance(
             DataProcessInstanceInputClass(inputs=[str(u) for u in plan.input_urns]),
             DataProcessInstanceOutputClass(outputs=[str(u) for u in plan.output_urns]),
             properties,
-            aspects.run_event(event_type, millis, aspects.facet_failure(run_facets)),
+            aspects.run_event(event_type, millis, aspects.facet_failure(run_facets, event_type)),
             relationships,
         ],
     )

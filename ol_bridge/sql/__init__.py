@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 
+import attrs
 from sqlglot import Dialect, exp
 from sqlglot import parse as sqlglot_parse
 from sqlglot.errors import ParseError, SqlglotError
@@ -255,13 +256,39 @@ def _split_table_key(key: str, dialect: str | None) -> list[str]:
 
 
 def _unite(parts: list[StatementLineage], dialect: str | None) -> SqlLineage:
-    inputs = {table for part in parts for table in part.inputs}
+    inputs = {file for part in parts for table in part.inputs for file in table.each_file()}
     outputs = {table for part in parts for table in part.outputs}
-    indirect = dict.fromkeys(item for part in parts for item in part.indirect_inputs)
+    indirect = dict.fromkeys(
+        attrs.evolve(item, column=column)
+        for part in parts
+        for item in part.indirect_inputs
+        for column in _each_file(item.column)
+    )
     return SqlLineage(
         inputs=tuple(sorted(inputs, key=TableRef.sort_key)),
         outputs=tuple(sorted(outputs, key=TableRef.sort_key)),
-        column_lineage=tuple(entry for part in parts for entry in part.column_lineage),
+        column_lineage=tuple(
+            _entry_per_file(entry) for part in parts for entry in part.column_lineage
+        ),
         dialect=dialect,
         indirect_inputs=tuple(indirect),
+    )
+
+
+def _each_file(column: ColumnRef) -> tuple[ColumnRef, ...]:
+    """A column of a list of files read as one (DuckDB unites them) is that column of each."""
+    return tuple(ColumnRef(table, column.column) for table in column.table.each_file())
+
+
+def _entry_per_file(entry: ColumnLineageEntry) -> ColumnLineageEntry:
+    if all(len(ref.table.files) <= 1 for ref in entry.inputs):
+        return entry
+    return attrs.evolve(
+        entry,
+        inputs=tuple(dict.fromkeys(c for ref in entry.inputs for c in _each_file(ref))),
+        edges=tuple(
+            ColumnInput(column, edge.transformations)
+            for edge in entry.edges
+            for column in _each_file(edge.column)
+        ),
     )

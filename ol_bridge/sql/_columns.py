@@ -15,6 +15,7 @@ from sqlglot import exp
 from sqlglot.optimizer.scope import Scope, find_all_in_scope
 from sqlglot.schema import MappingSchema
 
+from ol_bridge.sql._files import file_locations
 from ol_bridge.sql._transformations import position_transformations
 from ol_bridge.sql.models import (
     DIRECT,
@@ -43,6 +44,9 @@ _DICTIONARY_LOOKUP: tuple[Transformation, ...] = (Transformation(DIRECT, TRANSFO
 
 def table_ref(table: exp.Table) -> TableRef:
     """The :class:`TableRef` of a (qualified) sqlglot table node."""
+    files = file_locations(table.name)
+    if files is not None:
+        return TableRef(database=None, schema=None, name=", ".join(files), files=files)
     # BigQuery partition decorator: ``t$20230101`` is a partition of ``t``.
     name = _PARTITION_DECORATOR.sub("", table.name) or table.name
     return TableRef(database=table.catalog or None, schema=table.db or None, name=name)

@@ -31,6 +31,7 @@ from ol_bridge.sql._columns import (
     projections,
     table_ref,
 )
+from ol_bridge.sql._files import mark_file_reads
 from ol_bridge.sql._names import name_unaliased_projections, qualified_table
 from ol_bridge.sql.models import (
     DIRECT,
@@ -90,6 +91,7 @@ def _normalized_parts(table: exp.Table, dialect: str | None) -> list[str]:
 
 def statement_lineage(statement: exp.Expr, options: QualifyOptions) -> StatementLineage | None:
     """Lineage of one statement, or ``None`` for a statement that moves no data."""
+    mark_file_reads(statement, options.dialect)
     if isinstance(statement, exp.Insert):
         _move_leading_ctes_into_query(statement)
     if isinstance(statement, (exp.Drop, exp.TruncateTable, exp.Alter)):

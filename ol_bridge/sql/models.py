@@ -106,11 +106,28 @@ class TableRef:
 
     ``database`` is the top level (Snowflake database, BigQuery project, Trino catalog,
     Postgres database), ``schema`` the middle one (MySQL and Hive call it database).
+
+    ``files``: the file, directory or glob a query reads directly (DuckDB's
+    ``read_parquet('s3://b/k')``, ``FROM '/data/*.csv'``), as written; such a "table" is a
+    path dataset, ``name`` is the location and ``database`` / ``schema`` are None.
+    :func:`~ol_bridge.sql.extract_sql_lineage` returns one reference per file of a list.
     """
 
     database: str | None
     schema: str | None
     name: str
+    files: tuple[str, ...] = ()
+
+    @property
+    def location(self) -> str | None:
+        """The one file location this reference reads, or None for a table."""
+        return self.files[0] if len(self.files) == 1 else None
+
+    def each_file(self) -> tuple[TableRef, ...]:
+        """One reference per file of a list read; the reference itself otherwise."""
+        if len(self.files) <= 1:
+            return (self,)
+        return tuple(TableRef(None, None, location, (location,)) for location in self.files)
 
     @property
     def qualified_name(self) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pytest
+
 from ol_bridge.datahub import ConverterConfig, convert_event
 from ol_bridge.datahub.assertions import assertion_id, java_name_uuid
 from tests.datahub.test_converter import STEP_RUN_ID, T0_MS, aspect, step_event
@@ -101,13 +103,39 @@ def test_job_dependencies_follow_the_platform_instance() -> None:
     assert [op["value"]["destinationUrn"] for op in edges] == [upstream]
 
 
-def test_extraction_error_marks_a_completed_run_failed() -> None:
+def test_extraction_error_leaves_a_completed_run_successful() -> None:
+    """A step that succeeded but whose lineage could not be read did not fail (deliberate
+    difference from DataHub, which writes FAILURE / EXTRACTION_ERROR); the errors stay."""
     event = step_event(
         extractionError={"totalTasks": 2, "failedTasks": 1, "errors": [{"errorMessage": "bad"}]}
     )
     out = convert_event(event)
     dpi = f"urn:li:dataProcessInstance:{STEP_RUN_ID}"
-    result = aspect(out, dpi, "dataProcessInstanceRunEvent")["result"]
-    assert result == {"type": "FAILURE", "nativeResultType": "EXTRACTION_ERROR"}
+    run_event = aspect(out, dpi, "dataProcessInstanceRunEvent")
+    assert run_event["status"] == "COMPLETE"
+    assert run_event["result"] == {"type": "SUCCESS", "nativeResultType": "COMPLETE"}
     props = aspect(out, dpi, "dataProcessInstanceProperties")["customProperties"]
     assert props["extractionError.errors"] == '[{"errorMessage":"bad"}]'
+    assert props["extractionError.failedTasks"] == "1"
+
+
+@pytest.mark.parametrize(
+    ("event_type", "facets", "native"),
+    [
+        ("FAIL", {"extractionError": {"failedTasks": 1}}, "EXTRACTION_ERROR"),
+        (
+            "COMPLETE",
+            {"extractionError": {"failedTasks": 1}, "errorMessage": {"message": "x"}},
+            "ERROR_MESSAGE",
+        ),
+    ],
+)
+def test_failure_facets_still_fail_the_run(
+    event_type: str, facets: dict[str, dict[str, object]], native: str
+) -> None:
+    """A failed step keeps DataHub's EXTRACTION_ERROR; an error message still fails a run."""
+    event = step_event(event_type, **facets)
+    out = convert_event(event)
+    dpi = f"urn:li:dataProcessInstance:{STEP_RUN_ID}"
+    result = aspect(out, dpi, "dataProcessInstanceRunEvent")["result"]
+    assert result == {"type": "FAILURE", "nativeResultType": native}

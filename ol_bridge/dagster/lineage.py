@@ -500,6 +500,17 @@ class _StepLineageBuilder:
     def apply_sql(
         self, parsed: SqlLineage, dataset: DatasetId, draft: _DatasetDraft, tables: SqlTables
     ) -> None:
+        for read in parsed.unnamed_file_reads:
+            self.found.errors.append(
+                extraction_error_run.Error(
+                    errorMessage=clean_text(
+                        f"{read} in the SQL of {dataset.name} reads files whose location is"
+                        " not written in the SQL (a parameter or an expression), so they are"
+                        " not among its inputs. Record the SQL with the location spelled out."
+                    ),
+                    task=clean_text(read, 1000),
+                )
+            )
         written = {tables.dataset(table) for table in parsed.outputs} | {dataset}
         for table in parsed.inputs:
             upstream = tables.dataset(table)

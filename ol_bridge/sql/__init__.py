@@ -272,6 +272,9 @@ def _unite(parts: list[StatementLineage], dialect: str | None) -> SqlLineage:
         ),
         dialect=dialect,
         indirect_inputs=tuple(indirect),
+        unnamed_file_reads=tuple(
+            dict.fromkeys(read for part in parts for read in part.unnamed_file_reads)
+        ),
     )
 
 

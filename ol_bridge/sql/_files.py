@@ -35,10 +35,17 @@ _MARK = "\x1fol-bridge-files\x1f"
 _SEPARATOR = "\x1f"
 
 
-def mark_file_reads(statement: exp.Expr, dialect: str | None) -> None:
-    """Rewrite every FROM item of ``statement`` that reads files into a marked table."""
+def mark_file_reads(statement: exp.Expr, dialect: str | None) -> tuple[str, ...]:
+    """Rewrite every FROM item of ``statement`` that reads files into a marked table.
+
+    Returns the file reads whose location is not written in the SQL (a parameter, an
+    expression): as SQL text, so that the caller can say which lineage is missing.
+    """
+    unnamed: list[str] = []
     for table in list(statement.find_all(exp.Table)):
         locations = _read_locations(table, dialect)
+        if locations is None and _is_file_reader(table):
+            unnamed.append(table.this.sql(dialect=dialect))
         if not locations:
             continue
         marked = exp.Table(this=exp.to_identifier(_MARK + _SEPARATOR.join(locations), quoted=True))
@@ -47,6 +54,11 @@ def mark_file_reads(statement: exp.Expr, dialect: str | None) -> None:
         # keeps the rewritten name out of column qualifiers and descriptions.
         marked.set("alias", alias or exp.TableAlias(this=exp.to_identifier(_default_alias(table))))
         table.replace(marked)
+    return tuple(unnamed)
+
+
+def _is_file_reader(table: exp.Table) -> bool:
+    return isinstance(table.this, exp.Func) and _function_name(table.this) in FILE_READERS
 
 
 def file_locations(name: str) -> tuple[str, ...] | None:

@@ -58,6 +58,7 @@ class StatementLineage:
     outputs: frozenset[TableRef]
     column_lineage: tuple[ColumnLineageEntry, ...] = ()
     indirect_inputs: tuple[IndirectInput, ...] = ()
+    unnamed_file_reads: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -91,7 +92,16 @@ def _normalized_parts(table: exp.Table, dialect: str | None) -> list[str]:
 
 def statement_lineage(statement: exp.Expr, options: QualifyOptions) -> StatementLineage | None:
     """Lineage of one statement, or ``None`` for a statement that moves no data."""
-    mark_file_reads(statement, options.dialect)
+    unnamed = mark_file_reads(statement, options.dialect)
+    lineage = _lineage(statement, options)
+    if not unnamed:
+        return lineage
+    if lineage is None:
+        return StatementLineage(frozenset(), frozenset(), unnamed_file_reads=unnamed)
+    return attrs.evolve(lineage, unnamed_file_reads=unnamed)
+
+
+def _lineage(statement: exp.Expr, options: QualifyOptions) -> StatementLineage | None:
     if isinstance(statement, exp.Insert):
         _move_leading_ctes_into_query(statement)
     if isinstance(statement, (exp.Drop, exp.TruncateTable, exp.Alter)):

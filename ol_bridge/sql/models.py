@@ -203,3 +203,6 @@ class SqlLineage:
     column_lineage: tuple[ColumnLineageEntry, ...]
     dialect: str | None
     indirect_inputs: tuple[IndirectInput, ...] = ()
+    #: File reads whose location the SQL does not spell out (``read_parquet(?)``), as
+    #: SQL: they are inputs nobody can name, reported rather than silently left out.
+    unnamed_file_reads: tuple[str, ...] = ()

@@ -91,3 +91,11 @@ def test_the_translator_names_files_as_paths_and_globs_by_their_directory(
 ) -> None:
     translator = OpenLineageTranslator(naming=NamingConfig())
     assert translator.get_file_dataset(location) == DatasetId(*dataset)
+
+
+def test_a_file_read_whose_location_is_not_written_is_reported() -> None:
+    sql = "insert into t select * from read_parquet(?) union all select * from read_csv('/d/a.csv')"
+    lineage = extract_sql_lineage(sql, dialect="duckdb")
+    assert lineage.inputs == (_file("/d/a.csv"),)
+    assert lineage.unnamed_file_reads == ("READ_PARQUET(?)",)
+    assert extract_sql_lineage("select * from range(3)", dialect="duckdb").unnamed_file_reads == ()

@@ -55,6 +55,13 @@ def events_raw() -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata={"dagster/sql": sql})
 
 
+@dg.asset(kinds={"duckdb"}, metadata={"dagster/table_name": "wh.main.clicks_raw"})
+def clicks_raw() -> dg.MaterializeResult:
+    """A location DuckDB got as a parameter: not an input, but not a silent loss either."""
+    sql = "create or replace table clicks_raw as select * from read_json_auto($path)"
+    return dg.MaterializeResult(metadata={"dagster/sql": sql})
+
+
 # -- projD/definitions2.py: Snowflake columns from every source ----------------------------
 customers = dg.AssetSpec(
     "customers", kinds={"snowflake"}, metadata={"dagster/table_name": "ANALYTICS.PUBLIC.CUSTOMERS"}
@@ -123,6 +130,7 @@ ASSETS = [
     big_orders,
     orders_raw,
     events_raw,
+    clicks_raw,
     customers,
     snowflake_orders,
     customer_orders,
@@ -198,6 +206,11 @@ def test_review_projects_sql_and_column_lineage(
     assert "extractionError" not in raw_orders["run"]["facets"]
     raw_events = _complete(events, "events_raw")
     assert _names(raw_events["inputs"]) == {("file", "/data/landing/events")}
+    clicks = _complete(events, "clicks_raw")
+    assert clicks["inputs"] == []
+    [error] = clicks["run"]["facets"]["extractionError"]["errors"]
+    assert "location is not written in the SQL" in error["errorMessage"]
+    assert _run_result(clicks) == {"type": "SUCCESS", "nativeResultType": "COMPLETE"}
 
     # One Snowflake column, one name, from every source.
     declared = _complete(events, "customer_orders")

@@ -74,7 +74,7 @@ class DbtNode:
 class DbtTest:
     """What a dbt test checks, for its ``dataQualityAssertions`` entry."""
 
-    #: the generic test's name (``not_null``, ``unique``), or the singular test's name
+    #: the generic test's name (``not_null``, ``unique``), or ``singular``
     kind: str
     column: str | None = None
     description: str | None = None
@@ -82,6 +82,8 @@ class DbtTest:
     sql: str | None = None
     #: its configured severity, ``error`` or ``warn``
     severity: str | None = None
+    #: a generic test's arguments (``values`` of ``accepted_values``), JSON values only
+    arguments: Mapping[str, Any] = attrs.field(factory=dict)
 
 
 def dbt_node(definition_metadata: Mapping[str, Any]) -> DbtNode | None:
@@ -118,7 +120,8 @@ def dbt_test(node: DbtNode, test_unique_id: str, run_id: str, invocation_id: str
     """The dbt test ``test_unique_id`` (found in the manifest of the asset it checks)."""
     test = node.node(test_unique_id)
     metadata = _mapping(test.get("test_metadata"))
-    kind = metadata.get("name") or test.get("name") or test_unique_id.rsplit(".", maxsplit=1)[-1]
+    # a generic test's kind is its macro's name; a singular test is a query of its own
+    kind = metadata.get("name") or "singular"
     column = test.get("column_name")
     description = test.get("description")
     severity = _mapping(test.get("config")).get("severity")
@@ -128,7 +131,31 @@ def dbt_test(node: DbtNode, test_unique_id: str, run_id: str, invocation_id: str
         description=description if isinstance(description, str) and description else None,
         sql=compiled_sql(node, run_id, invocation_id, test_unique_id),
         severity=severity.lower() if isinstance(severity, str) and severity else None,
+        arguments=_test_arguments(metadata.get("kwargs")),
     )
+
+
+#: generic test arguments that name what is tested (the column is ``column``)
+_TESTED = frozenset({"model", "column_name"})
+
+
+def _test_arguments(kwargs: Any) -> dict[str, Any]:
+    """A generic test's own arguments (``values``, ``to``, ``expression``) as JSON values."""
+    return {
+        str(name): value
+        for name, value in _mapping(kwargs).items()
+        if name not in _TESTED and _is_json(value)
+    }
+
+
+def _is_json(value: Any) -> bool:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(map(_is_json, value))
+    if isinstance(value, Mapping):
+        return all(isinstance(k, str) and _is_json(v) for k, v in value.items())
+    return False
 
 
 def test_name(unique_id: str) -> str:

@@ -217,7 +217,11 @@ class _StepLineageBuilder:
         description = self.describe(key)
         metadata = md.merged(self.upstream_metadata(key), run_metadata)
         dataset = self.translator.get_asset_dataset(key, metadata)
-        return dataset, self.asset_facets(key, dataset, description, metadata)
+        facets = self.asset_facets(key, dataset, description, metadata)
+        # How the upstream was made is its own job's lineage: DataHub (both converters)
+        # would give this step's job the upstream's column edges (issue 11 review).
+        facets.pop("columnLineage", None)
+        return dataset, facets
 
     def asset_facets(
         self,
@@ -226,7 +230,10 @@ class _StepLineageBuilder:
         description: AssetDescription,
         metadata: Mapping[str, Any],
     ) -> dict[str, Any]:
-        schema = md.column_schema(metadata)
+        # Types from the run (the table as it is), descriptions from the definition.
+        schema = md.merged_column_schema(
+            md.column_schema(description.metadata), md.column_schema(metadata)
+        )
         columns = md.column_lineage(metadata)
         return compact(
             {

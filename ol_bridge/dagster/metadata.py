@@ -11,6 +11,7 @@ from dagster import (
     LocalFileCodeReference,
     MetadataValue,
     PathMetadataValue,
+    TableColumn,
     TableColumnLineage,
     TableSchema,
     UrlCodeReference,
@@ -82,6 +83,37 @@ def column_schema(metadata: Mapping[str, Any]) -> TableSchema | None:
         if isinstance(value, TableSchema):
             return value
     return None
+
+
+def merged_column_schema(
+    defined: TableSchema | None, recorded: TableSchema | None
+) -> TableSchema | None:
+    """The columns a run recorded (the table as it is: names, order, types), each with what
+    the definition says of it where the run says nothing (description, tags).
+
+    dagster-dbt's ``fetch_column_metadata()`` records types only; the dbt docs are in the
+    definition. Columns only the definition lists are not in the table, so they are left
+    out. Names match case-insensitively (warehouses fold case, docs often do not).
+    """
+    if recorded is None or defined is None:
+        return recorded or defined
+    documented = {column.name.lower(): column for column in defined.columns}
+    columns = []
+    for column in recorded.columns:
+        doc = documented.get(column.name.lower())
+        if doc is None:
+            columns.append(column)
+            continue
+        columns.append(
+            TableColumn(
+                name=column.name,
+                type=column.type if column.type and column.type != "?" else doc.type,
+                description=column.description or doc.description,
+                constraints=column.constraints,
+                tags={**doc.tags, **column.tags},
+            )
+        )
+    return TableSchema(columns=columns, constraints=recorded.constraints)
 
 
 def column_lineage(metadata: Mapping[str, Any]) -> TableColumnLineage | None:

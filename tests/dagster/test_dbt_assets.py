@@ -180,8 +180,11 @@ def test_every_dbt_test_is_an_assertion_with_its_result(shop_run: ShopRun) -> No
         assert event.get("outputs", []) == []
         for assertion in checked["inputFacets"]["dataQualityAssertions"]["assertions"]:
             found[assertion["name"]] = assertion
+    # ``assertion`` is the test's own name (DataHub keys assertions by dataset, column and
+    # assertion), its kind is in ``params``
+    assert all(a["assertion"] == name for name, a in found.items())
     assert {
-        name: (a["assertion"], a["column"], a["severity"], a["success"])
+        name: (a["params"]["kind"], a.get("column"), a["severity"], a["success"])
         for name, a in found.items()
     } == {
         "unique_stg_customers_customer_id": ("unique", "customer_id", "error", True),
@@ -191,11 +194,22 @@ def test_every_dbt_test_is_an_assertion_with_its_result(shop_run: ShopRun) -> No
         "not_null_stg_orders_order_id": ("not_null", "order_id", "error", True),
         # the configured severity, also when the test passed
         "unique_stg_payments_payment_id": ("unique", "payment_id", "warn", True),
+        # two of one kind on one column, and two singular tests on one model: one failing each
+        "accepted_values_stg_payments_method__card__cash__voucher": (
+            "accepted_values",
+            "method",
+            "error",
+            True,
+        ),
+        "method_is_never_cash": ("accepted_values", "method", "warn", False),
+        "assert_payments_not_negative": ("singular", None, "error", True),
+        "assert_payments_below_40": ("singular", None, "warn", False),
         "unique_customer_orders_customer_id": ("unique", "customer_id", "error", True),
         "not_null_customer_orders_customer_id": ("not_null", "customer_id", "error", True),
         "source_not_null_raw_orders_id": ("not_null", "id", "error", True),
         "source_unique_raw_fx_rates_currency": ("unique", "currency", "error", True),
     }
+    assert found["method_is_never_cash"]["params"]["arguments"] == {"values": ["card", "voucher"]}
     # every test of the project, none twice
     assert len(found) == sum(
         len(e["inputs"][0]["inputFacets"]["dataQualityAssertions"]["assertions"])
@@ -234,3 +248,67 @@ def test_datahub_gets_seed_staging_mart_chains_on_both_paths(shop_run: ShopRun) 
     assert (urn("stg_customers"), urn("customer_orders")) in direct
     assert (urn("raw_customers"), urn("customer_orders")) not in direct
     assert (urn("orders", "raw"), urn("customer_orders")) not in direct
+
+
+def _field_dataset(field_urn: str) -> str:
+    """``urn:li:schemaField:(<dataset urn>,<column>)`` -> the dataset urn."""
+    inner = field_urn.removeprefix("urn:li:schemaField:(").removesuffix(")")
+    return inner.rsplit(",", 1)[0]
+
+
+def test_column_lineage_of_a_job_only_describes_columns_it_produced(shop_run: ShopRun) -> None:
+    """An input does not carry how ANOTHER job produced it (its ``columnLineage``): DataHub
+    would otherwise hand the upstream's column edges to the downstream job."""
+    for event in shop_run.events:
+        for dataset in event.get("inputs") or ():
+            assert "columnLineage" not in (dataset.get("facets") or {}), event["job"]["name"]
+    lite = open_lite(shop_run.lite_path, read_only=True)
+    try:
+        jobs_with_columns = 0
+        for urn in lite.list_ids():
+            if urn.startswith("urn:li:dataJob:"):
+                io = (lite.get(urn, ["dataJobInputOutput"]) or {}).get("dataJobInputOutput") or {}
+                outputs = {e["destinationUrn"] for e in io.get("outputDatasetEdges", [])}
+                for lineage in io.get("fineGrainedLineages", []):
+                    jobs_with_columns += 1
+                    assert {_field_dataset(f) for f in lineage["downstreams"]} <= outputs, urn
+            elif urn.startswith("urn:li:dataset:"):
+                upstream = (lite.get(urn, ["upstreamLineage"]) or {}).get("upstreamLineage") or {}
+                for lineage in upstream.get("fineGrainedLineages", []):
+                    assert {_field_dataset(f) for f in lineage["downstreams"]} == {urn}
+    finally:
+        lite.close()
+    assert jobs_with_columns  # the models' own column lineage is still there
+
+
+def test_two_tests_of_one_kind_on_one_column_are_two_assertions(shop_run: ShopRun) -> None:
+    """DataHub keys an assertion by (dataset, column, assertion): with the test's kind as
+    ``assertion`` the failing ``method_is_never_cash`` would merge into its passing twin."""
+    from ol_bridge.datahub.assertions import assertion_id
+
+    payments = f"urn:li:dataset:(urn:li:dataPlatform:duckdb,{table('stg_payments')},PROD)"
+    expected = {
+        ("method", "accepted_values_stg_payments_method__card__cash__voucher"): "SUCCESS",
+        ("method", "method_is_never_cash"): "FAILURE",
+        (None, "assert_payments_not_negative"): "SUCCESS",
+        (None, "assert_payments_below_40"): "FAILURE",
+    }
+    lite = open_lite(shop_run.lite_path, read_only=True)
+    try:
+        for (column, name), result in expected.items():
+            urn = f"urn:li:assertion:{assertion_id(payments, column, name)}"
+            aspects = lite.get(urn, ["assertionInfo", "assertionRunEvent"]) or {}
+            assert aspects["assertionInfo"]["customProperties"]["name"] == name
+            assert aspects["assertionRunEvent"]["result"]["type"] == result, name
+    finally:
+        lite.close()
+
+
+def test_column_descriptions_of_the_definition_stay_with_the_run_types(shop_run: ShopRun) -> None:
+    """``fetch_column_metadata()`` records types only; dbt's docs come from the definition."""
+    [output] = only(shop_run, f"{STEP}.stg_customers")["outputs"]
+    fields = {f["name"]: f for f in output["facets"]["schema"]["fields"]}
+    assert list(fields) == ["customer_id", "name", "email"]
+    assert fields["customer_id"]["type"] == "INTEGER"
+    assert fields["customer_id"]["description"] == "The customer's id."
+    assert "description" not in fields["name"]

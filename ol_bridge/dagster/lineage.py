@@ -26,7 +26,7 @@ from openlineage.client.facet_v2 import (
 
 from ol_bridge import PRODUCER
 from ol_bridge.dagster import metadata as md
-from ol_bridge.dagster.catalog import AssetCatalog, AssetDescription
+from ol_bridge.dagster.catalog import AssetCatalog
 from ol_bridge.dagster.checks import assertion_of
 from ol_bridge.dagster.dataset_facets import (
     column_lineage_facet,
@@ -37,6 +37,7 @@ from ol_bridge.dagster.dataset_facets import (
     schema_facet,
     tags_facet,
 )
+from ol_bridge.dagster.descriptions import AssetDescription
 from ol_bridge.dagster.run_info import RunInfo, StepInfo
 from ol_bridge.dagster.sql_schemas import sql_schema
 from ol_bridge.dagster.text import MAX_SQL_CHARS, clean_text
@@ -138,6 +139,8 @@ class _StepLineageBuilder:
         self.catalog = catalog
         self.plan_inputs = plan_inputs
         self.found = _Collector()
+        #: each materialized asset's parents as this run recorded them (provenance tags)
+        self.recorded_parents: dict[AssetKey, tuple[AssetKey, ...]] = {}
 
     # -- naming -------------------------------------------------------------------------
     def describe(self, key: AssetKey) -> AssetDescription:
@@ -145,7 +148,23 @@ class _StepLineageBuilder:
 
     def dataset_of(self, key: AssetKey) -> DatasetId:
         """An upstream asset's dataset, named as its latest materialization named it."""
-        return self.translator.get_asset_dataset(key, self.upstream_metadata(key))
+        return self.asset_dataset(key, self.upstream_metadata(key))
+
+    def asset_dataset(self, key: AssetKey, metadata: Mapping[str, Any]) -> DatasetId:
+        """The translator's name for an asset; a fallback name the instance could have
+        told better without definitions is explained once (``AssetCatalog``)."""
+        dataset = self.translator.get_asset_dataset(key, metadata)
+        if dataset.namespace == self.translator.naming.fallback_namespace and (
+            not self.catalog.is_defined(key)
+        ):
+            self.catalog.explain_fallback(key, metadata, f"{dataset.namespace} / {dataset.name}")
+        return dataset
+
+    def parents_of(self, key: AssetKey) -> list[AssetKey]:
+        """The asset's upstream assets: its definition's deps and those its materialization
+        in this run recorded (the same without the definitions at hand)."""
+        parents = {*self.describe(key).parent_keys, *self.recorded_parents.get(key, ())}
+        return sorted(parents, key=lambda parent: list(parent.path))
 
     def upstream_metadata(self, key: AssetKey) -> dict[str, Any]:
         return md.merged(
@@ -161,7 +180,12 @@ class _StepLineageBuilder:
                 materialization = data.materialization  # type: ignore[union-attr]
                 materialized.append(materialization.asset_key)
                 metadata = dict(materialization.metadata)
-                self.catalog.remember_materialization(materialization.asset_key, metadata)
+                self.recorded_parents[materialization.asset_key] = md.recorded_parents(
+                    materialization.tags
+                )
+                self.catalog.remember_materialization(
+                    materialization.asset_key, metadata, self.run.run_id
+                )
                 self.add_asset_output(materialization.asset_key, metadata)
             elif event.event_type == DagsterEventType.ASSET_OBSERVATION:
                 observation = data.asset_observation  # type: ignore[union-attr]
@@ -180,7 +204,7 @@ class _StepLineageBuilder:
     def add_asset_output(self, key: AssetKey, run_metadata: Mapping[str, Any]) -> None:
         description = self.describe(key)
         metadata = md.merged(description.naming_metadata, run_metadata)
-        dataset = self.translator.get_asset_dataset(key, metadata)
+        dataset = self.asset_dataset(key, metadata)
         draft = self.found.output(dataset)
         draft.facets.update(self.asset_facets(key, dataset, description, metadata))
         rows = md.row_count(metadata)
@@ -216,7 +240,7 @@ class _StepLineageBuilder:
     ) -> tuple[DatasetId, dict[str, Any]]:
         description = self.describe(key)
         metadata = md.merged(self.upstream_metadata(key), run_metadata)
-        dataset = self.translator.get_asset_dataset(key, metadata)
+        dataset = self.asset_dataset(key, metadata)
         facets = self.asset_facets(key, dataset, description, metadata)
         # How the upstream was made is its own job's lineage: DataHub (both converters)
         # would give this step's job the upstream's column edges (issue 11 review).
@@ -322,7 +346,7 @@ class _StepLineageBuilder:
     def add_upstream_assets(self, materialized: Iterable[AssetKey]) -> None:
         upstream: list[AssetKey] = list(self.step.input_assets) if self.plan_inputs else []
         for key in materialized:
-            upstream.extend(self.describe(key).parent_keys)
+            upstream.extend(self.parents_of(key))
         if self.step.checked_asset is not None and self.plan_inputs:
             upstream.append(self.step.checked_asset)
         produced = set(materialized)
@@ -376,7 +400,7 @@ class _StepLineageBuilder:
         self, key: AssetKey, dataset: DatasetId
     ) -> dict[str, dict[str, str]] | None:
         """Column schemas of the asset's upstream tables, for the SQL parser (issue 13)."""
-        upstream = dict.fromkeys([*self.describe(key).parent_keys, *self.step.input_assets])
+        upstream = dict.fromkeys([*self.parents_of(key), *self.step.input_assets])
         return sql_schema(
             dataset,
             (

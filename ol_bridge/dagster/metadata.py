@@ -7,7 +7,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dagster import (
+    AssetKey,
     CodeReferencesMetadataValue,
+    DataProvenance,
     LocalFileCodeReference,
     MetadataValue,
     PathMetadataValue,
@@ -119,6 +121,17 @@ def merged_column_schema(
 def column_lineage(metadata: Mapping[str, Any]) -> TableColumnLineage | None:
     value = plain(metadata.get(COLUMN_LINEAGE_KEY))
     return value if isinstance(value, TableColumnLineage) else None
+
+
+def recorded_parents(tags: Mapping[str, str] | None) -> tuple[AssetKey, ...]:
+    """The upstream assets a materialization was computed from, as Dagster records them on
+    every materialization of an asset step (``dagster/input_data_version/<key>`` tags, for
+    each of the asset's deps, materialized or not): the instance's own record of the asset's
+    parents, for any code location."""
+    provenance = DataProvenance.from_tags(dict(tags or {}))
+    if provenance is None:
+        return ()
+    return tuple(sorted(provenance.input_data_versions, key=lambda key: list(key.path)))
 
 
 def string_list(value: Any) -> list[str]:

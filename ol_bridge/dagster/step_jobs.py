@@ -75,9 +75,8 @@ def step_run_events(
         checks_run_event(run, step, moment, key, evaluations, translator, catalog)
         for key, evaluations in parts.checks.items()
     ]
-    # Each asset's job carries its own upstreams, from its definition; without the
-    # definitions (another code location's run) the step keeps what its plan reads.
-    defined = all(catalog.describe(key) is not None for key in step.output_assets)
+    # Each asset's job carries its own upstreams: its definition's deps, and those Dagster
+    # recorded on its materialization (any code location), so the step itself reads nothing.
     events.append(
         step_run_event(
             run,
@@ -85,7 +84,7 @@ def step_run_events(
             translator,
             catalog,
             artifacts=parts.step,
-            plan_inputs=not (step.multi_asset and defined),
+            plan_inputs=not step.multi_asset,
         )
     )
     return events

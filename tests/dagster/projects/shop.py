@@ -63,7 +63,15 @@ def build_definitions(
                 "(100, 1, 1250, 'EUR'), (101, 1, 800, 'USD'), (102, 2, 4300, 'EUR'), "
                 "(103, 3, 999, 'EUR')) as t(id, customer_id, amount_cents, currency)"
             )
-        return dg.MaterializeResult(metadata={"dagster/row_count": 4})
+        # recorded as Dagster's DuckDB IO managers do, so that a sensor without these
+        # definitions names it too (the definition's metadata is not in the instance)
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": 4,
+                "dagster/table_name": table,
+                "dagster/storage_kind": "duckdb",
+            }
+        )
 
     @dbt_assets(manifest=project.manifest_path, project=project)
     def shop_models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[object]:

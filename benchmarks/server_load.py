@@ -1,12 +1,23 @@
-"""Load run of ``ol-bridge serve`` on loopback: sustained events/s, latency, nothing lost.
+"""Load run of ``ol-bridge serve`` on loopback: events/s, events per CPU-second, latency as
+connections grow, backpressure, nothing lost.
 
-Starts the real receiver (``python -m ol_bridge.cli serve``) in a subprocess writing to a
-fresh DataHub Lite file, sends ``--events`` distinct RunEvents from ``--concurrency``
-client threads (one keep-alive connection each, ``--batch`` events per request) until all
-are sent or ``--seconds`` pass, then checks that every acknowledged event is in DataHub
-Lite (one dataProcessInstance per run id) and prints the figures::
+Starts the real receiver (``python -m ol_bridge.cli serve``) in a subprocess whose DataHub
+destination is the loopback GMS of ``tests/fakes/gms.py`` (``rest`` sink), optionally with
+a Marquez relay (``--relay``). For each
+``--connections`` level, client threads (one keep-alive connection each) send distinct
+RunEvents, ``--batch`` per request, for ``--seconds``; then the run waits until every
+acknowledged event is in GMS (one dataProcessInstance per run id) and prints, per level:
+events/s acknowledged, events per CPU-second of the receiver process (its user + system
+time, so "per core" does not depend on what else shares the machine: the clients and the
+fake GMS run in this process), request latency p50/p99, and events lost.
 
-    python benchmarks/server_load.py --events 2000 --concurrency 16 --seconds 120
+``--backpressure`` instead keeps the relay down with a small outbox limit and reports how
+long until the first 503 (with its Retry-After), and the receiver's memory before and after
+a minute of overload::
+
+    python benchmarks/server_load.py --connections 1 8 64 256 --seconds 20
+    python benchmarks/server_load.py --relay --connections 8 64
+    python benchmarks/server_load.py --backpressure
 """
 
 from __future__ import annotations
@@ -15,7 +26,6 @@ import argparse
 import contextlib
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -23,15 +33,22 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
+import yaml
 
-from ol_bridge.datahub.sinks.lite import open_lite
-from ol_bridge.server.writer import lite_lock
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.fakes.gms import FakeGms, running_gms
+from tests.server.helpers import FakeMarquez
+from tests.server.kafka_broker import free_port
 
 PRODUCER = "https://github.com/ol-bridge/ol-bridge/benchmarks/server_load.py"
+RUN_PREFIX = "urn:li:dataProcessInstance:"
 
 
 def event(index: int) -> dict[str, Any]:
@@ -41,143 +58,185 @@ def event(index: int) -> dict[str, Any]:
         "producer": PRODUCER,
         "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
         "run": {"runId": str(uuid.uuid5(uuid.NAMESPACE_URL, f"load-{index}"))},
-        "job": {"namespace": "load", "name": f"job_{index % 50}"},
+        "job": {"namespace": "load", "name": f"etl.job_{index % 50}"},
         "inputs": [{"namespace": "postgres://db:5432", "name": f"public.src_{index % 50}"}],
         "outputs": [{"namespace": "postgres://db:5432", "name": f"public.dst_{index % 50}"}],
     }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(lite: Path, port: int, gms_url: str | None) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "OL_BRIDGE_SERVER__DATAHUB__LITE_PATH": str(lite)}
-    if gms_url:
-        env["OL_BRIDGE_SERVER__DATAHUB__SINK"] = "rest"
-        env["OL_BRIDGE_SERVER__DATAHUB__SERVER"] = gms_url
+@contextlib.contextmanager
+def receiver(settings: dict[str, Any], tmp: Path) -> Iterator[tuple[str, psutil.Process]]:
+    port = free_port()
+    config = tmp / f"serve-{port}.yml"
+    config.write_text(yaml.safe_dump({**settings, "port": port}))
     process = subprocess.Popen(
-        [sys.executable, "-m", "ol_bridge.cli", "serve", "--port", str(port)],
-        env=env,
-        stderr=subprocess.DEVNULL,
+        [sys.executable, "-m", "ol_bridge.cli", "serve", "--config", str(config)],
+        stderr=(tmp / f"serve-{port}.log").open("wb"),
+        env={**os.environ, "OL_BRIDGE_SERVER__TOKEN": "bench"},
     )
+    url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200:
-                return process
+            if httpx.get(f"{url}/health").status_code in (200, 503):
+                break
         except httpx.TransportError:
             time.sleep(0.1)
-    process.kill()
-    raise SystemExit("the receiver did not start within 60 s")
+    else:
+        process.kill()
+        raise SystemExit("the receiver did not start within 60 s")
+    try:
+        yield url, psutil.Process(process.pid)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(60)
 
 
-def load(url: str, args: argparse.Namespace) -> tuple[list[float], int, float]:
-    """Send the events; returns (request latencies in s, events acknowledged, elapsed s)."""
-    next_index = 0
-    lock = threading.Lock()
+def cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
+
+
+def load(
+    url: str, connections: int, batch: int, seconds: float, first: int
+) -> tuple[list[float], list[str], dict[int, int], float]:
+    """Closed loop: each connection sends its next request when the last is answered."""
     latencies: list[float] = []
-    acked = 0
-    failures: list[str] = []
-    deadline = time.monotonic() + args.seconds
+    acknowledged: list[str] = []
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+    counter = [first]
+    stop = time.monotonic() + seconds
+    headers = {"Authorization": "Bearer bench"}
 
     def worker() -> None:
-        nonlocal next_index, acked
-        with httpx.Client(timeout=60) as client:
-            while time.monotonic() < deadline:
+        with httpx.Client(timeout=120, headers=headers) as client:
+            while time.monotonic() < stop:
                 with lock:
-                    start, next_index = next_index, min(next_index + args.batch, args.events)
-                if start >= args.events:
-                    return
-                body = [event(i) for i in range(start, next_index)]
+                    start = counter[0]
+                    counter[0] += batch
+                body = [event(i) for i in range(start, start + batch)]
                 began = time.perf_counter()
-                answer = client.post(url, json=body)
+                answer = client.post(f"{url}/api/v1/lineage", json=body if batch > 1 else body[0])
                 took = time.perf_counter() - began
                 with lock:
                     latencies.append(took)
+                    statuses[answer.status_code] = statuses.get(answer.status_code, 0) + 1
                     if answer.status_code == 201:
-                        acked += len(body)
-                    else:
-                        failures.append(f"{answer.status_code} {answer.text[:200]}")
+                        acknowledged.extend(e["run"]["runId"] for e in body)
 
     began = time.monotonic()
-    threads = [threading.Thread(target=worker) for _ in range(args.concurrency)]
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.monotonic() - began
-    if failures:
-        print(f"{len(failures)} failed requests, first: {failures[0]}")
-    return latencies, acked, elapsed
+    return latencies, acknowledged, statuses, time.monotonic() - began
 
 
-def stored_run_ids(lite: Path, gms: Any) -> int:
-    if gms is not None:
-        return len(
-            {
-                p["entityUrn"]
-                for p in gms.proposals
-                if p["entityUrn"].startswith("urn:li:dataProcessInstance:")
-            }
-        )
-    with lite_lock(lite):
-        store = open_lite(lite, read_only=True)
-        try:
-            return sum(
-                1 for urn in store.list_ids() if urn.startswith("urn:li:dataProcessInstance:")
+def stored_runs(gms: FakeGms) -> set[str]:
+    return {
+        p["entityUrn"][len(RUN_PREFIX) :]
+        for p in list(gms.proposals)
+        if p["entityUrn"].startswith(RUN_PREFIX)
+    }
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+def throughput(args: argparse.Namespace) -> None:
+    print(
+        f"| connections | events/request | events/s acknowledged | events per CPU-second of "
+        f"serve | p50 | p99 | lost |{' relayed |' if args.relay else ''}"
+    )
+    print(f"|---|---|---|---|---|---|---|{'---|' if args.relay else ''}")
+    first = 0
+    for connections in args.connections:
+        with tempfile.TemporaryDirectory() as tmp, running_gms() as gms:
+            with contextlib.ExitStack() as stack:
+                settings: dict[str, Any] = {
+                    "datahub": {"sink": "rest", "server": gms.url},
+                    "delivery": {"path": str(Path(tmp) / "outbox.sqlite")},
+                    "max_pending_requests": max(64, connections),
+                }
+                marquez = None
+                if args.relay:
+                    marquez = stack.enter_context(FakeMarquez())
+                    settings["relay"] = {"marquez": {"type": "http", "url": marquez.url}}
+                url, process = stack.enter_context(receiver(settings, Path(tmp)))
+                cpu_before = cpu_seconds(process)
+                latencies, acknowledged, statuses, elapsed = load(
+                    url, connections, args.batch, args.seconds, first
+                )
+                wanted = set(acknowledged)
+                deadline = time.monotonic() + 300
+                while time.monotonic() < deadline and not wanted <= stored_runs(gms):
+                    time.sleep(0.2)
+                cpu = cpu_seconds(process) - cpu_before
+                relayed = ""
+                if marquez is not None:
+                    while time.monotonic() < deadline and len(marquez.events) < len(wanted):
+                        time.sleep(0.2)
+                    relayed = f" {len(marquez.events)} |"
+                    cpu = cpu_seconds(process) - cpu_before
+            first += 10_000_000
+            lost = len(wanted - stored_runs(gms))
+            others = {k: v for k, v in statuses.items() if k != 201}
+            print(
+                f"| {connections} | {args.batch} | {len(acknowledged) / elapsed:,.0f} | "
+                f"{len(acknowledged) / cpu:,.0f} | {statistics.median(latencies) * 1000:.1f} ms | "
+                f"{percentile(latencies, 0.99) * 1000:.1f} ms | {lost} |{relayed}"
+                + (f" other answers: {others}" if others else "")
             )
-        finally:
-            store.close()
+
+
+def backpressure(args: argparse.Namespace) -> None:
+    """The relay is down, the outbox may hold 20,000 events for it: how soon is the
+    producer told, and does memory stay flat while it keeps sending?"""
+    with tempfile.TemporaryDirectory() as tmp, running_gms() as gms, FakeMarquez() as marquez:
+        marquez.down = True
+        settings = {
+            "datahub": {"sink": "rest", "server": gms.url},
+            "relay": {"marquez": {"type": "http", "url": marquez.url}},
+            "delivery": {
+                "path": str(Path(tmp) / "outbox.sqlite"),
+                "max_events_per_destination": 20_000,
+            },
+        }
+        with receiver(settings, Path(tmp)) as (url, process):
+            rss_before = process.memory_info().rss
+            began = time.monotonic()
+            latencies, acknowledged, statuses, elapsed = load(url, 64, 10, args.seconds, 0)
+            with httpx.Client(headers={"Authorization": "Bearer bench"}) as client:
+                refused = client.post(f"{url}/api/v1/lineage", json=event(99_999_999))
+                health = client.get(f"{url}/health").json()
+            rss_after = process.memory_info().rss
+    print(
+        f"relay down, limit 20,000: {len(acknowledged):,} events acknowledged, then "
+        f"answers {dict(sorted(statuses.items()))} over {elapsed:.0f} s; a request now: "
+        f"{refused.status_code} Retry-After {refused.headers.get('retry-after')} "
+        f"({refused.json().get('error')}); health {health['status']}; p99 latency "
+        f"{percentile(latencies, 0.99) * 1000:.0f} ms; receiver RSS "
+        f"{rss_before / 2**20:.0f} -> {rss_after / 2**20:.0f} MiB "
+        f"({time.monotonic() - began:.0f} s)"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=2000)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--connections", type=int, nargs="+", default=[1, 8, 64, 256])
     parser.add_argument("--batch", type=int, default=1, help="events per request")
-    parser.add_argument("--seconds", type=float, default=120.0, help="time cap of the load")
-    parser.add_argument(
-        "--sink",
-        choices=["lite", "rest"],
-        default="lite",
-        help="DataHub Lite, or the rest sink against the loopback GMS of tests/fakes",
-    )
+    parser.add_argument("--seconds", type=float, default=20.0, help="load time per level")
+    parser.add_argument("--relay", action="store_true", help="also relay to a Marquez")
+    parser.add_argument("--backpressure", action="store_true")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
-        gms = None
-        if args.sink == "rest":
-            sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-            from tests.fakes.gms import running_gms
-
-            gms = stack.enter_context(running_gms())
-        lite = Path(tmp) / "lite.duckdb"
-        port = free_port()
-        server = start_server(lite, port, gms.url if gms else None)
-        try:
-            latencies, acked, elapsed = load(f"http://127.0.0.1:{port}/api/v1/lineage", args)
-            metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(60)
-        stored = stored_run_ids(lite, gms)
-    latencies.sort()
-    p50 = statistics.median(latencies)
-    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-    stored_line = next(x for x in metrics.splitlines() if x.startswith("ol_bridge_events_stored"))
-    print(
-        f"events sent: {args.events if acked == args.events else acked}/{args.events} "
-        f"in {elapsed:.1f} s ({args.concurrency} clients, {args.batch} event(s)/request)\n"
-        f"sustained: {acked / elapsed:.0f} events/s acknowledged (201)\n"
-        f"latency per request: p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, "
-        f"max {latencies[-1] * 1000:.1f} ms\n"
-        f"server metric: {stored_line}\n"
-        f"in DataHub ({args.sink}): {stored} runs; lost: {acked - stored}"
-    )
-    if stored != acked:
-        raise SystemExit("events were lost")
+    if args.backpressure:
+        backpressure(args)
+    else:
+        throughput(args)
 
 
 if __name__ == "__main__":

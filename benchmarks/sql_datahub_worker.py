@@ -8,7 +8,8 @@ stdin, writes one JSON document to stdout:
      "seconds": [total seconds of each timed pass over all cases]}
 
 ``lineage`` is ``{"inputs": [...], "outputs": [...], "columns": [[out_table|null,
-out_column, [[in_table, in_column], ...]], ...]}`` with table names as in the URNs.
+out_column, [[in_table, in_column], ...], is_direct_copy|null], ...]}`` with table names as
+in the URNs.
 """
 
 from __future__ import annotations
@@ -71,6 +72,8 @@ def _lineage(result: Any) -> dict[str, Any]:
             _table(info.downstream.table),
             info.downstream.column,
             [[_table(up.table), up.column] for up in info.upstreams],
+            # DataHub's only transformation type: a copy of its input, or not
+            info.logic.is_direct_copy if info.logic is not None else None,
         ]
         for info in result.column_lineage or []
     ]

@@ -86,7 +86,15 @@ def ours(cases: list[dict[str, Any]], repeats: int) -> dict[str, Any]:
     import sqlglot
 
     from ol_bridge.errors import SqlLineageError
-    from ol_bridge.sql import cache_clear, extract_sql_lineage
+    from ol_bridge.sql import (
+        DIRECT,
+        IDENTITY,
+        Transformation,
+        cache_clear,
+        extract_sql_lineage,
+    )
+
+    copied = (Transformation(DIRECT, IDENTITY),)
 
     def run(case: dict[str, Any], mode: str) -> Any:
         return extract_sql_lineage(
@@ -110,6 +118,8 @@ def ours(cases: list[dict[str, Any]], repeats: int) -> dict[str, Any]:
                     e.output_table.qualified_name if e.output_table else None,
                     e.output_column,
                     [[ref.table.qualified_name, ref.column] for ref in e.inputs],
+                    # a copy in DataHub's sense: every edge DIRECT IDENTITY
+                    all(edge.transformations == copied for edge in e.edges),
                 ]
                 for e in parsed.column_lineage
             ],
@@ -175,9 +185,37 @@ def table_facts(lineage: Lineage) -> set[tuple[str, str]]:
 def column_facts(lineage: Lineage) -> set[tuple[str, str, str, str]]:
     return {
         (_low(out_table), _low(out_column), _low(in_table), _low(in_column))
-        for out_table, out_column, upstreams in lineage.get("columns", [])
+        for out_table, out_column, upstreams, *_ in lineage.get("columns", [])
         for in_table, in_column in upstreams
     }
+
+
+def copies(lineage: Lineage) -> dict[tuple[str, str, frozenset[tuple[str, str]]], bool]:
+    """(output table, output column, its inputs) -> whether the column is a plain copy."""
+    found = {}
+    for out_table, out_column, upstreams, *copy in lineage.get("columns", []):
+        if copy and copy[0] is not None and upstreams:
+            inputs = frozenset((_low(table), _low(column)) for table, column in upstreams)
+            found[(_low(out_table), _low(out_column), inputs)] = bool(copy[0])
+    return found
+
+
+def copy_agreement(
+    ours: dict[str, Lineage], datahub: dict[str, Lineage], mode: str
+) -> tuple[int, list[str]]:
+    """How many columns both parsers trace to the same inputs, and where our IDENTITY
+    (every edge DIRECT IDENTITY) and DataHub's ``is_direct_copy`` disagree."""
+    same, differ = 0, []
+    for key in sorted(ours):
+        if not key.endswith(f"|{mode}"):
+            continue
+        theirs = copies(datahub.get(key, {}))
+        for column, copy in copies(ours[key]).items():
+            if column in theirs:
+                same += 1
+                if theirs[column] != copy:
+                    differ.append(f"{key} {column[1]}: ours copy={copy}, DataHub {theirs[column]}")
+    return same, differ
 
 
 def score(results: dict[str, Lineage], expected: dict[str, Lineage], mode: str) -> dict[str, Any]:
@@ -216,6 +254,19 @@ def _print_table(rows: Iterable[tuple[str, ...]]) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+
+
+def _print_copy_agreement(reports: dict[str, Any], full: dict[str, Any]) -> None:
+    print("\nIDENTITY (ours) vs is_direct_copy (DataHub), on columns both trace alike:")
+    for mode in MODES:
+        compared, differ = copy_agreement(
+            reports["ours"]["results"], reports["datahub"]["results"], mode
+        )
+        full.setdefault("copy_agreement", {})[mode] = {"compared": compared, "differ": differ}
+        agree = (compared - len(differ)) / compared if compared else 1.0
+        print(f"  {mode}: {agree:.1%} of {compared} columns agree")
+        for line in differ:
+            print(f"    differs: {line}")
 
 
 def main() -> None:
@@ -284,6 +335,7 @@ def main() -> None:
         " differ from the suite's on purpose (deliberate_differences.yaml)\n"
     )
     _print_table(rows)
+    _print_copy_agreement(reports, full)
     print(f"\ncold parses ({statements} statements, best of {args.repeats} passes):")
     base = full["datahub"]["statements_per_second"]
     speed_rows = [("parser", "sqlglot", "statements/s", "vs DataHub")]

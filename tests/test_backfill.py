@@ -450,3 +450,32 @@ def test_naive_times_are_utc() -> None:
     selection = RunSelection(since=datetime(2024, 5, 1), until=datetime(2024, 5, 2, 2))
     assert selection.since == datetime(2024, 5, 1, tzinfo=timezone.utc)
     assert selection.until is not None and selection.until.tzinfo is timezone.utc
+
+
+def test_progress_and_deduplication_are_per_destination(
+    history: History, tmp_path: Path, receivers: list[Receiver]
+) -> None:
+    """A backfill into a file is no progress toward Marquez; a backfill started again
+    (--restart) sends again; a skipped duplicate is said, with the way to send it anyway."""
+    receiver = Receiver().start()
+    receivers.append(receiver)
+    file = tmp_path / "events.jsonl"
+    base = ["backfill", "--dagster-home", str(history.home), "--max-runs", "2"]
+    into_file = CliRunner().invoke(main, [*base, "--events-file", str(file)])
+    assert into_file.exit_code == 0, into_file.output
+    sent_to_file = len(read_lines(file))
+    env = {"OPENLINEAGE_URL": receiver.url}
+    to_marquez = CliRunner().invoke(main, base, env=env)
+    assert to_marquez.exit_code == 0, to_marquez.output
+    assert "0 already done" in to_marquez.output
+    assert len(receiver.events) == sent_to_file > 0
+    # the file destination left nothing behind in the outbox once drained
+    status = CliRunner().invoke(main, ["outbox", "status", "--dagster-home", str(history.home)])
+    assert "file:" not in status.output
+
+    replay = CliRunner().invoke(main, [*base, "--state", str(tmp_path / "fresh.json")], env=env)
+    assert f"{sent_to_file} events had been handed to these destinations already" in (replay.output)
+    assert len(receiver.events) == sent_to_file  # nothing twice
+    again = CliRunner().invoke(main, [*base, "--restart"], env=env)
+    assert again.exit_code == 0, again.output
+    assert len(receiver.events) == 2 * sent_to_file  # --restart sends again, on purpose

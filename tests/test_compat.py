@@ -13,10 +13,7 @@ from datahub.emitter.mcp import MetadataChangeProposalWrapper
 from datahub.lite.duckdb_lite import DuckDBLite
 from datahub.metadata.schema_classes import (
     ASPECT_CLASSES,
-    DataJobInfoClass,
-    GlobalTagsClass,
     SubTypesClass,
-    TagAssociationClass,
 )
 
 from ol_bridge._compat import datahub as compat
@@ -34,16 +31,6 @@ def test_aspect_is_the_base_of_every_aspect_class() -> None:
         entityUrn="urn:li:dataFlow:(dagster,j,prod)", aspect=SubTypesClass(typeNames=["Job"])
     )
     assert not compat.is_aspect(wrapper) and not compat.is_aspect(None)
-
-
-def test_unvalidated_to_obj_equals_to_obj() -> None:
-    # the corpus-wide check is tests/datahub/test_aspect_json.py
-    for aspect in (
-        SubTypesClass(typeNames=["Task"]),
-        DataJobInfoClass(name="t", type="COMMAND", customProperties={"a": "b"}),
-        GlobalTagsClass(tags=[TagAssociationClass(tag="urn:li:tag:pii")]),
-    ):
-        assert compat.unvalidated_to_obj(aspect) == aspect.to_obj()
 
 
 def test_lite_closes_its_connection_without_reindexing() -> None:

@@ -3,14 +3,16 @@
 - :data:`Aspect`: the base class of every typed aspect. acryl-datahub exports it only as
   ``_Aspect``; it is imported here for annotations. Runtime checks use the public
   ``ASPECT_CLASSES`` (:func:`is_aspect`).
-- :func:`unvalidated_to_obj`: avrogen's ``to_obj`` validates the whole tree against the Avro
-  schema before converting it, most of the serialization cost; typed constructors have
-  already checked the aspects ol-bridge builds, so only the conversion pass runs, through
-  avrogen's private ``_generic_to_json``.
 - :func:`close_lite_without_reindex`: ``DataHubLiteLocal.close()`` of a writable store
   re-derives every entity's browse edges (time proportional to everything stored, after
   every write); the Lite sink indexes what it wrote itself and closes the connection
   only, with the store's private ``_close_connection``.
+
+- :func:`post_restli_batch` (issue 16): ``DataHubRestEmitter`` has no public call that posts
+  a prebuilt ``ingestProposalBatch`` body; the REST sink builds the bodies ``emit_mcps``
+  would (``datahub/sinks/restli_body.py``) and posts them with the emitter's private
+  ``_emit_generic`` (its session, retries and errors). ``tests/datahub/test_restli_body.py``
+  checks the requests equal ``emit_mcps``'s.
 
 ``tests/test_compat.py`` checks each against the installed acryl-datahub.
 """
@@ -19,7 +21,6 @@ from __future__ import annotations
 
 from typing import Any, TypeGuard
 
-import avrogen.avrojson
 from datahub.metadata.schema_classes import ASPECT_CLASSES
 from datahub.metadata.schema_classes import _Aspect as Aspect
 
@@ -31,12 +32,6 @@ def is_aspect(value: object) -> TypeGuard[Aspect]:
     return type(value) in _ASPECT_TYPES
 
 
-def unvalidated_to_obj(aspect: Aspect) -> Any:
-    """``aspect.to_obj()`` without its validation pass (same result for a valid aspect)."""
-    converter: Any = avrogen.avrojson.get_global_json_converter(False)
-    return converter._generic_to_json(aspect, aspect.RECORD_SCHEMA)
-
-
 def close_lite_without_reindex(lite: Any) -> None:
     """Close a DataHub Lite store without its whole-store reindex (see the module)."""
     close_connection = getattr(lite, "_close_connection", None)
@@ -46,9 +41,14 @@ def close_lite_without_reindex(lite: Any) -> None:
         lite.close()
 
 
+def post_restli_batch(emitter: Any, body: str) -> None:
+    """POST one ``ingestProposalBatch`` body through ``emitter`` as ``emit_mcps`` does."""
+    emitter._emit_generic(f"{emitter._gms_server}/aspects?action=ingestProposalBatch", body)
+
+
 __all__ = [
     "Aspect",
     "close_lite_without_reindex",
     "is_aspect",
-    "unvalidated_to_obj",
+    "post_restli_batch",
 ]

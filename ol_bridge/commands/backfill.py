@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import logging
 import os
@@ -61,9 +62,14 @@ def _datetime(value: str) -> datetime:
     "--state",
     "state_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Progress file for resuming. Default: $DAGSTER_HOME/ol-bridge/backfill-state.json.",
+    help="Progress file for resuming. Default: $DAGSTER_HOME/ol-bridge/backfill-<hash of the "
+    "destinations>.json, one per set of destinations.",
 )
-@click.option("--restart", is_flag=True, help="Ignore the progress file and start again.")
+@click.option(
+    "--restart",
+    is_flag=True,
+    help="Ignore the progress file and start again (implies --resend).",
+)
 @click.option(
     "--events-file",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -146,7 +152,7 @@ def backfill(
         select_runs,
     )
     from ol_bridge.dagster.catalog import AssetCatalog
-    from ol_bridge.delivery import DeliveryConfig, SensorDelivery
+    from ol_bridge.delivery import DeliveryConfig, SensorDelivery, split_destinations
 
     if dagster_home is None:
         raise click.UsageError("Set DAGSTER_HOME or pass --dagster-home.")
@@ -156,9 +162,13 @@ def backfill(
         selection = RunSelection(since=since, until=until, jobs=jobs, locations=locations)
     except ValueError as error:
         raise click.UsageError(str(error)) from error
-    state_path = state_path or dagster_home / "ol-bridge" / "backfill-state.json"
     translator = _translator(translator_ref)
     repository = _repository(definitions_ref)
+    client = _client(events_file)
+    destinations = [d.name for d in split_destinations(client.transport)]
+    # progress is per destination set: a backfill into a file says nothing of Marquez
+    state_path = state_path or default_state_path(dagster_home, destinations)
+    resend = resend or restart  # starting again means sending again
     with DagsterInstance.from_config(str(dagster_home)) as instance:
         # the instance too: upstream names from their latest materializations, dbt models
         # from their runs' dbt artifacts, also without --definitions
@@ -171,8 +181,8 @@ def backfill(
             err=True,
         )
         if dry_run or not pending:
+            client.close()
             return
-        client = _client(events_file)
         config = DeliveryConfig(path=outbox_path, url=outbox_url)
         delivery = SensorDelivery.for_instance(
             config, lambda: client, instance, _stderr_logger(), resend=resend
@@ -195,10 +205,28 @@ def backfill(
                 if not stopped.is_set():
                     delivery.drain_until(time.monotonic() + drain_seconds, retry_now=True)
             summary = delivery.summary("backfill", None)
+            skipped = delivery.duplicates
+            if events_file is not None:  # a one-off destination: no row left behind once drained
+                for name in destinations:
+                    delivery.outbox.forget(name)
         finally:
             delivery.close()
             client.close()
+    if skipped:
+        click.echo(
+            f"{skipped} events had been handed to these destinations already (delivered "
+            "within the outbox's dedup window, a day by default, or still waiting) and were "
+            "not sent again; pass --resend to send delivered ones anyway.",
+            err=True,
+        )
     _report(result, state_path, interrupted=stopped.is_set(), backlog=summary.backlog())
+
+
+def default_state_path(dagster_home: Path, destinations: list[str]) -> Path:
+    """``$DAGSTER_HOME/ol-bridge/backfill-<hash of the destinations>.json``: progress
+    toward one set of destinations is not progress toward another."""
+    digest = hashlib.sha256("\n".join(sorted(destinations)).encode()).hexdigest()[:10]
+    return dagster_home / "ol-bridge" / f"backfill-{digest}.json"
 
 
 def _delivering(

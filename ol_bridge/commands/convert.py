@@ -45,13 +45,13 @@ def _read_sources(paths: Sequence[str]) -> Iterator[SourcedEvent]:
 
 def convert_sourced(events: Sequence[SourcedEvent], config: DatahubConfig) -> list[Proposal]:
     """Convert every event, naming the event at fault if one cannot be converted."""
-    from ol_bridge.datahub.converter import convert_event
+    from ol_bridge.datahub.transport import convert_one
 
     converter_config = config.converter_config()
     mcps: list[Proposal] = []
     for sourced in events:
         try:
-            mcps.extend(convert_event(sourced.event, converter_config))
+            mcps.extend(convert_one(sourced.event, converter_config))
         except (ConversionError, EventValidationError) as error:
             raise EventInputError(f"{sourced.location}: cannot convert: {error}") from error
     return mcps
@@ -91,9 +91,8 @@ def convert(
 ) -> None:
     """Convert OpenLineage events (JSON object, JSON array or JSON Lines; - for stdin)
     into DataHub metadata change proposals."""
-    from ol_bridge.datahub.coalesce import coalesce
     from ol_bridge.datahub.config import DatahubConfig
-    from ol_bridge.datahub.transport import batched, open_sink
+    from ol_bridge.datahub.transport import DatahubTransport
 
     if sink == "file" and output is None:
         raise click.UsageError("--sink file needs --output FILE (the metadata file to write).")
@@ -106,21 +105,16 @@ def convert(
         if sink is None:
             _print(mcps, output)
             return
-        # printed output keeps each event's proposals; a sink only needs what stays
-        mcps = coalesce(mcps)
-        target = open_sink(config)
+        # the datahub transport's own write: coalesce, batch, write, flush
+        target = DatahubTransport(config)
         try:
-            for chunk in batched(mcps, config.batch_size):
-                target.write(chunk)
-            target.flush()
+            written = target.write(mcps)
         finally:
             target.close()
     except (EventInputError, ConfigError, DeliveryError) as error:
         raise click.ClickException(str(error)) from error
     where = {"lite": config.lite_path, "rest": config.server, "file": config.file_path}[sink]
-    click.echo(
-        f"Wrote {len(mcps)} proposals from {len(events)} events to {sink}: {where}", err=True
-    )
+    click.echo(f"Wrote {written} proposals from {len(events)} events to {sink}: {where}", err=True)
 
 
 def _print(mcps: Sequence[Proposal], output: str | None) -> None:

@@ -41,7 +41,10 @@ def schema_facet(schema: TableSchema) -> schema_dataset.SchemaDatasetFacet:
 def column_lineage_facet(
     lineage: TableColumnLineage, dataset_of: Callable[[AssetKey], DatasetId]
 ) -> column_lineage_dataset.ColumnLineageDatasetFacet:
-    """``dagster/column_lineage`` -> columnLineage; upstream assets named like any asset."""
+    """``dagster/column_lineage`` -> columnLineage; upstream assets named like any asset.
+
+    Dagster's lineage says which columns, not how: the edges carry no transformations
+    (the asset's SQL, when it has some, lends them: ``sql_column_lineage``)."""
     fields: dict[str, column_lineage_dataset.Fields] = {}
     for column, deps in sorted(lineage.deps_by_column.items()):
         input_fields = []
@@ -52,9 +55,7 @@ def column_lineage_facet(
                     namespace=upstream.namespace,
                     name=upstream.name,
                     field=dep.column_name,
-                    transformations=[
-                        column_lineage_dataset.Transformation(type="DIRECT", subtype="IDENTITY")
-                    ],
+                    transformations=None,
                 )
             )
         if input_fields:

@@ -42,6 +42,7 @@ from ol_bridge.dagster.nominal_time import nominal_start_time
 from ol_bridge.dagster.run_info import RunInfo, StepInfo
 from ol_bridge.dagster.text import MAX_SQL_CHARS, MAX_STACK_TRACE_CHARS, clean_text
 from ol_bridge.dagster.translator import DEFAULT_NAMESPACE, OpenLineageTranslator
+from ol_bridge.delivery.redact import redact
 from ol_bridge.facets import DagsterJobFacet, DagsterRunFacet
 
 log = logging.getLogger(__name__)
@@ -200,10 +201,12 @@ def fallback_event(
             errors=[
                 extraction_error_run.Error(
                     errorMessage=clean_text(
-                        f"ol-bridge could not build this event: {type(error).__name__}: {error}"
+                        redact(
+                            f"ol-bridge could not build this event: {type(error).__name__}: {error}"
+                        )
                     ),
                     stackTrace=clean_text(
-                        "".join(traceback.format_exception(error)), MAX_STACK_TRACE_CHARS
+                        redact("".join(traceback.format_exception(error))), MAX_STACK_TRACE_CHARS
                     ),
                     task="build event",
                 )
@@ -307,10 +310,12 @@ def nominal_time_facet(run: RunInfo) -> nominal_time_run.NominalTimeRunFacet | N
 
 def _error_facet(error: ErrorInfo) -> error_message_run.ErrorMessageRunFacet:
     return error_message_run.ErrorMessageRunFacet(
-        message=clean_text(error.message),
+        message=clean_text(redact(error.message)),
         programmingLanguage="python",
         stackTrace=(
-            clean_text(error.stack_trace, MAX_STACK_TRACE_CHARS) if error.stack_trace else None
+            clean_text(redact(error.stack_trace), MAX_STACK_TRACE_CHARS)
+            if error.stack_trace
+            else None
         ),
         producer=PRODUCER,
     )

@@ -25,6 +25,7 @@ from openlineage.client.facet_v2 import (
 )
 
 from ol_bridge import PRODUCER
+from ol_bridge.dagster import dbt
 from ol_bridge.dagster import metadata as md
 from ol_bridge.dagster.catalog import AssetCatalog
 from ol_bridge.dagster.checks import assertion_of
@@ -39,9 +40,11 @@ from ol_bridge.dagster.dataset_facets import (
 )
 from ol_bridge.dagster.descriptions import AssetDescription
 from ol_bridge.dagster.run_info import RunInfo, StepInfo
+from ol_bridge.dagster.sql_column_lineage import sql_column_lineage, with_sql_transformations
 from ol_bridge.dagster.sql_schemas import sql_schema
 from ol_bridge.dagster.text import MAX_SQL_CHARS, clean_text
 from ol_bridge.dagster.translator import OpenLineageTranslator, StepLineage
+from ol_bridge.delivery.redact import redact
 from ol_bridge.errors import NamingError, SqlLineageError
 from ol_bridge.facets import DagsterAssetFacet
 from ol_bridge.naming import DATAHUB_URN_IDENTIFIER, DatasetId, recorded_table_name
@@ -223,6 +226,8 @@ class _StepLineageBuilder:
                 recorded_table_name(metadata),
                 self.upstream_sql_schema(key, dataset),
             )
+        elif "columnLineage" in draft.facets:
+            self.add_dbt_transformations(key, dataset, draft, run_metadata)
 
     def add_asset_input(self, key: AssetKey, run_metadata: Mapping[str, Any] | None = None) -> None:
         if run_metadata:  # an observation: this run's own metadata names it
@@ -321,7 +326,7 @@ class _StepLineageBuilder:
             dataset = self.translator.get_output_dataset(metadata)
         except NamingError as error:
             self.found.errors.append(
-                extraction_error_run.Error(errorMessage=str(error), task=self.step.step_key)
+                extraction_error_run.Error(errorMessage=redact(str(error)), task=self.step.step_key)
             )
             return True
         if dataset is None:
@@ -379,7 +384,7 @@ class _StepLineageBuilder:
             dataset = self.translator.get_urn_dataset(urn)
         except NamingError as error:
             self.found.errors.append(
-                extraction_error_run.Error(errorMessage=str(error), task=self.step.step_key)
+                extraction_error_run.Error(errorMessage=redact(str(error)), task=self.step.step_key)
             )
             dataset = DatasetId(namespace=self.translator.naming.fallback_namespace, name=urn)
             _ = self.found.output(dataset) if output else self.found.input(dataset)
@@ -464,6 +469,52 @@ class _StepLineageBuilder:
             return
         self.apply_sql(parsed, dataset, draft, tables)
 
+    def add_dbt_transformations(
+        self,
+        key: AssetKey,
+        dataset: DatasetId,
+        draft: _DatasetDraft,
+        run_metadata: Mapping[str, Any],
+    ) -> None:
+        """A dbt model's column lineage (dagster-dbt's, which says which columns, not how)
+        takes each edge's transformations from the model's compiled SQL. Its tables stay
+        dbt's; the SQL itself becomes the job's ``sql`` facet elsewhere (events.py)."""
+        node = dbt.dbt_node(self.describe(key).metadata)
+        platform = self.translator.get_platform(dataset)
+        if node is None or platform is None:
+            return
+        sql = dbt.compiled_sql(node, self.run.run_id, dbt.run_invocation_id(run_metadata))
+        if sql is None or len(sql) > MAX_SQL_CHARS:
+            return
+        database, default_schema = _default_qualifiers(dataset.name)
+        try:
+            parsed = extract_sql_lineage(
+                clean_text(sql, MAX_SQL_CHARS),
+                dialect=dialect_for_platform(platform),
+                default_database=database,
+                default_schema=default_schema,
+                schema=self.upstream_sql_schema(key, dataset),
+            )
+        except SqlLineageError as error:
+            self.found.errors.append(
+                extraction_error_run.Error(
+                    errorMessage=clean_text(
+                        f"{error} dbt's column lineage of {dataset.name} is kept without"
+                        " transformation types."
+                    ),
+                    stackTrace=None,
+                    task=sql[:1000],
+                )
+            )
+            return
+        tables = SqlTables(self.translator, platform, dataset.namespace)
+        facet = sql_column_lineage(parsed, tables.dataset, tables.column)
+        declared = draft.facets["columnLineage"]
+        if facet is not None and isinstance(
+            declared, column_lineage_dataset.ColumnLineageDatasetFacet
+        ):
+            draft.facets["columnLineage"] = with_sql_transformations(declared, facet)
+
     def apply_sql(
         self, parsed: SqlLineage, dataset: DatasetId, draft: _DatasetDraft, tables: SqlTables
     ) -> None:
@@ -473,31 +524,15 @@ class _StepLineageBuilder:
             if upstream in written:
                 continue
             self.found.input(upstream).facets.setdefault("dataSource", datasource_facet(upstream))
-        fields: dict[str, column_lineage_dataset.Fields] = {}
-        for entry in parsed.column_lineage:
-            inputs = []
-            for ref in entry.inputs:
-                upstream = tables.dataset(ref.table)
-                inputs.append(
-                    column_lineage_dataset.InputField(
-                        namespace=upstream.namespace,
-                        name=upstream.name,
-                        field=tables.column(ref.column),
-                        transformations=[
-                            column_lineage_dataset.Transformation(
-                                type=entry.transformation_type, subtype=entry.transformation
-                            )
-                        ],
-                    )
-                )
-            if inputs:
-                fields[tables.column(entry.output_column)] = column_lineage_dataset.Fields(
-                    inputFields=inputs
-                )
-        if fields and "columnLineage" not in draft.facets:
-            draft.facets["columnLineage"] = column_lineage_dataset.ColumnLineageDatasetFacet(
-                fields=fields, producer=PRODUCER
-            )
+        facet = sql_column_lineage(parsed, tables.dataset, tables.column)
+        if facet is None:
+            return
+        declared = draft.facets.get("columnLineage")
+        if declared is None:
+            draft.facets["columnLineage"] = facet
+        elif isinstance(declared, column_lineage_dataset.ColumnLineageDatasetFacet):
+            # ``dagster/column_lineage`` names the edges; the SQL says how each is made.
+            draft.facets["columnLineage"] = with_sql_transformations(declared, facet)
 
     # -- result -------------------------------------------------------------------------
     def result(self) -> StepLineage:

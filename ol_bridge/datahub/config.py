@@ -108,7 +108,7 @@ class ConverterConfig:
     hive_platform_alias: str = attrs.field(default="hive", kw_only=True)
     #: Resolve dataset URNs through the ``symlinks`` facet's TABLE identifier, as DataHub does.
     resolve_symlinks: bool = attrs.field(default=True, validator=_BOOL, kw_only=True)
-    #: Emit ``subTypes`` on DataJobs from the ``jobType`` facet (a deliberate addition).
+    #: Emit ``subTypes`` on DataJobs from the ``jobType`` facet (as DataHub's newest converter).
     emit_job_subtypes: bool = attrs.field(default=True, validator=_BOOL, kw_only=True)
     #: ``openlineage`` (DataHub's converter) or ``datahub-dagster-plugin``: DataFlow, DataJob
     #: and DataProcessInstance URNs of acryl-datahub-dagster-plugin for Dagster events.

@@ -42,6 +42,10 @@ _CATALOG_PROPERTIES = (
 )
 
 
+#: The facets :func:`property_ops` reads.
+_PROPERTY_FACETS = frozenset(("documentation", "storage", "catalog", "version"))
+
+
 def _non_blank(value: object) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
@@ -55,6 +59,8 @@ def property_ops(facets: Mapping[str, Any]) -> list[patches.JsonOp]:
     ``dataSource.uri`` is not written as ``externalUrl`` (docs/datahub-mapping.md).
     """
     ops: list[patches.JsonOp] = []
+    if not _PROPERTY_FACETS.intersection(facets):
+        return ops
     description = mapping(facets.get("documentation")).get("description")
     if isinstance(description, str):
         ops.append(patches.add(("description",), description))
@@ -102,7 +108,10 @@ def siblings(raw: Mapping[str, Any], resolved: DatasetUrn, config: ConverterConf
     """Siblings of a dataset with a ``symlinks`` facet (DataHub's ``getDatasetSiblings``):
     the dataset's own URN and each TABLE identifier's, those that differ from the URN the
     dataset resolved to, in that order."""
-    identifiers = mapping(mapping(raw.get("facets")).get("symlinks")).get("identifiers")
+    symlinks = mapping(raw.get("facets")).get("symlinks")
+    if symlinks is None:
+        return []
+    identifiers = mapping(symlinks).get("identifiers")
     if not isinstance(identifiers, list) or not identifiers:
         return []
     resolved_str = str(resolved)

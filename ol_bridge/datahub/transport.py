@@ -24,13 +24,15 @@ from typing import TYPE_CHECKING, Any, cast
 from openlineage.client.serde import Serde
 from openlineage.client.transport.transport import Transport
 
-from ol_bridge.datahub.config import DatahubConfig
-from ol_bridge.datahub.converter import convert_events
+from ol_bridge.datahub.coalesce import coalesce
+from ol_bridge.datahub.config import ConverterConfig, DatahubConfig
+from ol_bridge.datahub.converter import convert_event
 from ol_bridge.datahub.sinks.base import MetadataSink, Proposal
 from ol_bridge.datahub.sinks.file import FileSink
 from ol_bridge.datahub.sinks.kafka import KafkaSink
 from ol_bridge.datahub.sinks.lite import LiteSink
 from ol_bridge.datahub.sinks.rest import RestSink
+from ol_bridge.errors import ConversionError
 
 if TYPE_CHECKING:
     from openlineage.client.client import Event
@@ -63,6 +65,28 @@ def batched(mcps: Sequence[Proposal], size: int) -> Iterator[Sequence[Proposal]]
         yield mcps[start : start + size]
 
 
+def convert_one(event: Event | Mapping[str, Any], config: ConverterConfig) -> list[Proposal]:
+    """The proposals of one event; any failure is raised as ``ConversionError``.
+
+    Conversion is pure (no I/O), so whatever it raises for an event it will raise again:
+    the event itself cannot be converted, and retrying it can never help. Saying so with
+    ``ConversionError`` lets the delivery engine park that one event (rejected, visible in
+    ``ol-bridge outbox status``) instead of retrying it forever in front of the others.
+    """
+    data = event_to_dict(event)
+    try:
+        return list(convert_event(data, config))
+    except ConversionError:
+        raise
+    except Exception as error:  # deterministic for this event: reported, parked, not retried
+        job = data.get("job")
+        name = job.get("name") if isinstance(job, Mapping) else None
+        raise ConversionError(
+            f"the event of job {str(name)[:200]!r} cannot be converted to DataHub "
+            f"metadata: {type(error).__name__}: {str(error)[:500]}"
+        ) from error
+
+
 def event_to_dict(event: Event | Mapping[str, Any]) -> dict[str, Any]:
     """An OpenLineage event as the plain JSON dict the converter accepts (pure)."""
     if isinstance(event, Mapping):
@@ -71,7 +95,7 @@ def event_to_dict(event: Event | Mapping[str, Any]) -> dict[str, Any]:
 
 
 class DatahubTransport(Transport):
-    """Converts events with :func:`ol_bridge.datahub.converter.convert_events` and
+    """Converts events with :func:`convert_one` (the converter) and
     writes the proposals to the configured sink before ``emit`` returns.
 
     ``emit`` raises (:class:`~ol_bridge.errors.DeliveryError`, ``ConversionError``)
@@ -94,17 +118,29 @@ class DatahubTransport(Transport):
         """Convert several events and write their coalesced proposals together (fewer
         proposals and REST requests, one Lite index rebuild). All or nothing from the
         caller's view: if it raises, none of the events count as written, and writing them
-        again is harmless (UPSERTs and edge-keyed PATCHes are idempotent)."""
-        mcps = convert_events((event_to_dict(event) for event in events), self._converter_config)
-        for chunk in batched(mcps, self.config.batch_size):
+        again is harmless (UPSERTs and edge-keyed PATCHes are idempotent). An event that
+        cannot be converted raises ``ConversionError`` before anything is written, so the
+        delivery engine parks that event and sends the others again one by one."""
+        self.write(self.convert(events))
+
+    def convert(self, events: Sequence[Event | Mapping[str, Any]]) -> list[Proposal]:
+        """The proposals of ``events`` in order, not yet coalesced (``write`` does that)."""
+        mcps: list[Proposal] = []
+        for event in events:
+            mcps.extend(convert_one(event, self._converter_config))
+        return mcps
+
+    def write(self, mcps: Sequence[Proposal]) -> int:
+        """Coalesce, write in sink batches of ``batch_size``, flush; the number written.
+
+        The one write path to DataHub: the sensor's and ``ol-bridge serve``'s deliveries
+        (through ``emit_batch``) and ``ol-bridge convert --sink`` all end here."""
+        coalesced = coalesce(mcps)
+        for chunk in batched(coalesced, self.config.batch_size):
             self._sink.write(chunk)
         self._sink.flush()
-        log.debug(
-            "Wrote %d DataHub proposals for %d events to the %s sink",
-            len(mcps),
-            len(events),
-            self.config.sink,
-        )
+        log.debug("Wrote %d DataHub proposals to the %s sink", len(coalesced), self.config.sink)
+        return len(coalesced)
 
     def close(self, timeout: float = -1) -> bool:
         self._sink.close()

@@ -160,6 +160,11 @@ class SensorDelivery:
     def close(self) -> None:
         self.outbox.close()
 
+    @property
+    def duplicates(self) -> int:
+        """Events of this session dropped as already handed off (see ``Outbox.enqueue``)."""
+        return self._transport.duplicates if self._transport else 0
+
     def walk_seconds(self, tick_seconds: float) -> float:
         """The share of the tick's time box left for reading Dagster and handing off."""
         return tick_seconds - min(self.config.drain_seconds, tick_seconds / 2)

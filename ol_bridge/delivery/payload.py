@@ -50,6 +50,21 @@ def identity_key(event: Any) -> str | None:
     return "run:" + hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:40]
 
 
+def payload_identity(payload: str) -> str:
+    """The dedup key of a stored event: its identity, else the hash of its JSON."""
+    try:
+        raw = json.loads(payload)
+    except ValueError:
+        raw = None
+    key = identity_key(raw) if isinstance(raw, Mapping) else None
+    return key or json_key(payload)
+
+
+def json_key(payload: str) -> str:
+    """The hash of an event's JSON: the dedup key of events without an identity."""
+    return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
 def to_payload(event: Any) -> str:
     """The JSON every transport would send (``Serde.to_json``), built in one pass."""
     return event_json(event)

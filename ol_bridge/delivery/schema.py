@@ -14,6 +14,10 @@ Versions:
 * 2: ``ol_bridge_outbox_meta`` with the outbox's identity (a UUID made when it is
   created), so a sensor can tell that its outbox was replaced (a deleted, emptied or
   quarantined file) and say how many waiting events went with it.
+* 3: ``ol_bridge_outbox_handed``: which event (its identity key) was handed to which
+  destination, so an event is a duplicate per destination (a destination added later gets
+  it, the others do not get it again). Filled from the waiting events on migration; what
+  versions 1-2 remembered of delivered events (their keys) is not carried over.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from sqlalchemy.engine import Connection
 
 from ol_bridge.errors import ConfigError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 PREFIX = "ol_bridge_outbox_"
 
 EVENTS = f"{PREFIX}events"
@@ -35,6 +39,7 @@ DESTINATIONS = f"{PREFIX}destinations"
 COUNTERS = f"{PREFIX}counters"
 VERSION = f"{PREFIX}schema"
 META = f"{PREFIX}meta"
+HANDED = f"{PREFIX}handed"
 
 #: epoch seconds need a double (PostgreSQL's REAL is 4 bytes: one-minute resolution)
 _Seconds = sa.Float(precision=53)
@@ -95,6 +100,16 @@ sa.Table(
 )
 sa.Table(VERSION, metadata, sa.Column("version", sa.Integer(), nullable=False))
 sa.Table(
+    HANDED,
+    metadata,
+    sa.Column("destination", sa.String(512), primary_key=True),
+    # the event's identity (``payload.identity_key``), or the hash of its JSON
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("event_id", _Id, nullable=False),
+    sa.Column("created", _Seconds, nullable=False),
+    sa.Index(f"{PREFIX}handed_created", "created"),
+)
+sa.Table(
     META,
     metadata,
     sa.Column("name", sa.String(128), primary_key=True),
@@ -130,8 +145,31 @@ def _stamp_identity(connection: Connection) -> None:
     )
 
 
+def _from_2(connection: Connection) -> None:
+    from ol_bridge.delivery.payload import payload_identity
+
+    metadata.tables[HANDED].create(connection, checkfirst=True)
+    rows = connection.execute(
+        sa.text(
+            f"SELECT q.destination, e.id, e.payload, e.created FROM {QUEUE} q "
+            f"JOIN {EVENTS} e ON e.id = q.event_id WHERE e.payload IS NOT NULL"
+        )
+    ).all()
+    handed = [
+        {"d": row[0], "k": payload_identity(row[2]), "e": row[1], "c": row[3]} for row in rows
+    ]
+    if handed:
+        connection.execute(
+            sa.text(
+                f"INSERT INTO {HANDED} (destination, key, event_id, created) "
+                "VALUES (:d, :k, :e, :c) ON CONFLICT DO NOTHING"
+            ),
+            handed,
+        )
+
+
 #: version -> the step from it to the next
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {0: _from_0, 1: _from_1}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {0: _from_0, 1: _from_1, 2: _from_2}
 
 
 def prepare(connection: Connection, where: str) -> None:

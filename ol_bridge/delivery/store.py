@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import os
 import socket
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -35,11 +35,13 @@ from sqlalchemy.engine import Connection
 
 from ol_bridge.delivery.config import OnFull, Synchronous
 from ol_bridge.delivery.database import OutboxDatabase, SqliteFile
+from ol_bridge.delivery.payload import json_key, payload_identity
 from ol_bridge.delivery.salvage import is_damage, quarantine, salvage
 from ol_bridge.delivery.schema import (
     COUNTERS,
     DESTINATIONS,
     EVENTS,
+    HANDED,
     META,
     QUEUE,
     current_version,
@@ -81,22 +83,16 @@ class EnqueueResult:
     dropped_for: tuple[str, ...] = ()
 
 
-def event_key(payload: str) -> str:
-    return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-
-
-def dedup_key(key: str, destinations: Sequence[str]) -> str:
-    """An event's key for these destinations (the same event for other destinations is
-    another hand-off, not a duplicate)."""
-    scope = "\x1e".join(sorted(destinations))
-    return hashlib.sha256(f"{key}\x1f{scope}".encode("utf-8", "surrogatepass")).hexdigest()[:40]
-
-
 def _sql(text: str) -> sa.TextClause:
     """``text`` with the tables' real names (``{events}`` etc.)."""
     return sa.text(
         text.format(
-            events=EVENTS, queue=QUEUE, destinations=DESTINATIONS, counters=COUNTERS, meta=META
+            events=EVENTS,
+            queue=QUEUE,
+            destinations=DESTINATIONS,
+            counters=COUNTERS,
+            meta=META,
+            handed=HANDED,
         )
     )
 
@@ -237,32 +233,10 @@ class Outbox:
         if not found.events:
             found = salvage(moved, _TABLES_V0) if found.waiting_before is None else found
         self._open()
-        now = self._clock()
         with self._transaction():
-            for key, (payload, destinations) in found.events.items():
-                event_id = self._run(
-                    "INSERT INTO {events} (key, payload, created, waiting) "
-                    "VALUES (:key, :payload, :now, :n) ON CONFLICT (key) DO NOTHING RETURNING id",
-                    key=key,
-                    payload=payload,
-                    now=now,
-                    n=len(destinations),
-                ).scalar()
-                for name in destinations if event_id is not None else ():
-                    self._run(
-                        "INSERT INTO {destinations} (name) VALUES (:name) "
-                        "ON CONFLICT (name) DO NOTHING",
-                        name=name,
-                    )
-                    self._run(
-                        "INSERT INTO {queue} (destination, event_id) VALUES (:name, :id)",
-                        name=name,
-                        id=event_id,
-                    )
-                    self._run(
-                        "UPDATE {destinations} SET queued = queued + 1 WHERE name = :name",
-                        name=name,
-                    )
+            for payload, destinations in found.events.values():
+                self._make_room(destinations, 1, max_events=2**62, on_full="pause")
+                self._hand_off([(payload, payload_identity(payload))], destinations, resend=False)
         message = str(getattr(error, "orig", None) or error)
         self.recoveries.append(
             Recovery(moved, message, found.recovered, found.waiting_before, found.unreadable)
@@ -312,75 +286,150 @@ class Outbox:
         """Store one event for each destination; committed when this returns.
 
         ``key`` identifies the event for deduplication (``payload.identity_key``); by
-        default the hash of its JSON. An event is a duplicate for the same destinations
-        only: handed to other destinations (a backfill into a file), it is queued for them.
-        ``resend``: an event delivered already (remembered for ``dedup_seconds``) is queued
-        again; one still waiting is not (it will be delivered anyway).
+        default the hash of its JSON. It is a duplicate for each destination it was handed
+        to already (while it waits there, and ``dedup_seconds`` after), and queued for the
+        others. ``resend``: queued again where it was delivered already (not where it still
+        waits: it will be delivered anyway).
         """
         if not destinations:
             return EnqueueResult()
-        key = dedup_key(key or event_key(payload), destinations)
-        dropped: list[str] = []
         with self._transaction():
-            row = self._run("SELECT id, waiting FROM {events} WHERE key = :key", key=key).first()
-            existing = tuple(row) if row is not None else None
-            if existing is not None and resend and existing[1] == 0:
-                self._run("DELETE FROM {events} WHERE id = :id", id=existing[0])
-            elif existing is not None:
-                self._bump("duplicates_dropped")
-                return EnqueueResult(duplicate=True)
-            for name in destinations:
+            dropped = self._make_room(destinations, 1, max_events, on_full)
+            [fresh] = self._hand_off([(payload, key)], destinations, resend=resend)
+        return EnqueueResult(duplicate=not fresh, dropped_for=tuple(dropped))
+
+    @_recovering
+    def enqueue_many(
+        self,
+        items: Sequence[tuple[str, str | None]],
+        destinations: Sequence[str],
+        *,
+        max_events: int = 100_000,
+    ) -> list[bool]:
+        """Store several events (``(payload, key)``) for each destination in one
+        transaction: a receiver's group commit. Committed when this returns; per item,
+        whether it was a duplicate for every destination (and so dropped).
+
+        Nothing is stored, and ``OutboxFullError`` raised, when a destination would hold
+        more than ``max_events`` (``on_full="pause"``: the receiver answers 503).
+        """
+        if not destinations or not items:
+            return [False] * len(items)
+        with self._transaction():
+            self._make_room(destinations, len(items), max_events, "pause")
+            fresh = self._hand_off(items, destinations, resend=False)
+        return [not queued for queued in fresh]
+
+    def _make_room(
+        self, destinations: Sequence[str], adding: int, max_events: int, on_full: OnFull
+    ) -> list[str]:
+        """Inside a transaction: register the destinations; refuse (``pause``) or drop the
+        oldest event (``drop_oldest``) where ``adding`` more would pass ``max_events``.
+        Returns the destinations that dropped one."""
+        dropped: list[str] = []
+        for name in destinations:
+            self._run(
+                "INSERT INTO {destinations} (name) VALUES (:name) ON CONFLICT (name) DO NOTHING",
+                name=name,
+            )
+            queued = int(
                 self._run(
-                    "INSERT INTO {destinations} (name) VALUES (:name) "
-                    "ON CONFLICT (name) DO NOTHING",
-                    name=name,
-                )
-                queued = self._run(
                     "SELECT queued FROM {destinations} WHERE name = :name", name=name
                 ).scalar_one()
-                if queued < max_events:
-                    continue
-                if on_full == "pause":
-                    raise OutboxFullError(
-                        f"the outbox in {self.where} holds {queued} events for destination "
-                        f"{name!r}, its limit (max_events_per_destination={max_events}). New "
-                        "lineage waits until the destination is back, or until you drain or "
-                        f"discard its backlog: ol-bridge outbox status / discard {name!r}."
-                    )
-                oldest = self._run(
-                    "SELECT event_id FROM {queue} WHERE destination = :name "
-                    "ORDER BY event_id LIMIT 1",
-                    name=name,
+            )
+            if queued + adding <= max_events:
+                continue
+            if on_full == "pause":
+                more = "" if adding == 1 else f"; {adding} more would pass"
+                raise OutboxFullError(
+                    f"the outbox in {self.where} holds {queued} events for destination "
+                    f"{name!r}{more} its limit (max_events_per_destination={max_events}). New "
+                    "lineage waits until the destination is back, or until you drain or "
+                    f"discard its backlog: ol-bridge outbox status / discard {name!r}."
+                )
+            oldest = self._run(
+                "SELECT event_id FROM {queue} WHERE destination = :name ORDER BY event_id LIMIT 1",
+                name=name,
+            ).scalar_one()
+            self._remove(name, oldest)
+            self._run(
+                "UPDATE {destinations} SET dropped = dropped + 1 WHERE name = :name", name=name
+            )
+            dropped.append(name)
+        return dropped
+
+    def _hand_off(
+        self,
+        items: Sequence[tuple[str, str | None]],
+        destinations: Sequence[str],
+        *,
+        resend: bool,
+    ) -> list[bool]:
+        """Inside a transaction: queue each event for the destinations it was not handed to
+        yet; per item, whether it was queued anywhere.
+
+        The claim is the ``handed`` row (destination, key), inserted with ``ON CONFLICT DO
+        NOTHING``: of two processes handing off one event at once, one wins per destination.
+        """
+        now = self._clock()
+        queued: list[bool] = []
+        duplicates = 0
+        for payload, given in items:
+            key = given or json_key(payload)
+            key = key if len(key) <= 64 else json_key(key)  # the column's width
+            if resend:
+                self._forget_delivered(key, destinations)
+            event_id = int(
+                self._run(
+                    "INSERT INTO {events} (key, payload, created, waiting) "
+                    "VALUES (:key, :payload, :created, 0) RETURNING id",
+                    key=uuid.uuid4().hex,
+                    payload=payload,
+                    created=now,
                 ).scalar_one()
-                self._remove(name, oldest)
-                self._run(
-                    "UPDATE {destinations} SET dropped = dropped + 1 WHERE name = :name",
+            )
+            won = [
+                str(row[0])
+                for name in destinations
+                for row in self._run(
+                    "INSERT INTO {handed} (destination, key, event_id, created) "
+                    "VALUES (:name, :key, :event_id, :now) ON CONFLICT DO NOTHING "
+                    "RETURNING destination",
                     name=name,
-                )
-                dropped.append(name)
-            event_id = self._run(
-                "INSERT INTO {events} (key, payload, created, waiting) "
-                "VALUES (:key, :payload, :created, :waiting) "
-                "ON CONFLICT (key) DO NOTHING RETURNING id",
-                key=key,
-                payload=payload,
-                created=self._clock(),
-                waiting=len(destinations),
-            ).scalar()
-            if event_id is None:  # a concurrent hand-off of the same event won the race
-                self._bump("duplicates_dropped")
-                return EnqueueResult(duplicate=True)
-            for name in destinations:
-                self._run(
-                    "INSERT INTO {queue} (destination, event_id) VALUES (:name, :event_id)",
-                    name=name,
+                    key=key,
                     event_id=event_id,
+                    now=now,
                 )
+            ]
+            if not won:
+                self._run("DELETE FROM {events} WHERE id = :id", id=event_id)
+                duplicates += 1
+                queued.append(False)
+                continue
+            self._run("UPDATE {events} SET waiting = :n WHERE id = :id", n=len(won), id=event_id)
+            self._db.execute(
+                _sql("INSERT INTO {queue} (destination, event_id) VALUES (:name, :event_id)"),
+                [{"name": name, "event_id": event_id} for name in won],
+            )
+            for name in won:
                 self._run(
-                    "UPDATE {destinations} SET queued = queued + 1 WHERE name = :name",
-                    name=name,
+                    "UPDATE {destinations} SET queued = queued + 1 WHERE name = :name", name=name
                 )
-        return EnqueueResult(dropped_for=tuple(dropped))
+            queued.append(True)
+        if duplicates:
+            self._bump("duplicates_dropped", duplicates)
+        return queued
+
+    def _forget_delivered(self, key: str, destinations: Sequence[str]) -> None:
+        """``resend``: drop the memory of deliveries of ``key`` (not of waiting ones)."""
+        for name in destinations:
+            self._run(
+                "DELETE FROM {handed} WHERE destination = :name AND key = :key AND NOT EXISTS "
+                "(SELECT 1 FROM {queue} q WHERE q.destination = :name "
+                "AND q.event_id = {handed}.event_id)",
+                name=name,
+                key=key,
+            )
 
     # -- delivery ---------------------------------------------------------------------
 
@@ -521,10 +570,14 @@ class Outbox:
 
     @_recovering
     def prune(self) -> int:
-        """Forget the keys of events delivered more than ``dedup_seconds`` ago."""
+        """Forget deliveries made more than ``dedup_seconds`` ago (and delivered events'
+        rows); returns how many hand-offs were forgotten."""
         with self._transaction():
+            self._run("DELETE FROM {events} WHERE payload IS NULL")
             return self._run(
-                "DELETE FROM {events} WHERE payload IS NULL AND created <= :before",
+                "DELETE FROM {handed} WHERE created <= :before AND NOT EXISTS "
+                "(SELECT 1 FROM {queue} q WHERE q.destination = {handed}.destination "
+                "AND q.event_id = {handed}.event_id)",
                 before=self._clock() - self._dedup_seconds,
             ).rowcount
 
@@ -621,11 +674,12 @@ class Outbox:
             event_id=event_id,
         )
 
-    def _bump(self, counter: str) -> None:
+    def _bump(self, counter: str, by: int = 1) -> None:
         self._run(
-            "INSERT INTO {counters} (name, value) VALUES (:name, 1) "
-            "ON CONFLICT (name) DO UPDATE SET value = {counters}.value + 1",
+            "INSERT INTO {counters} (name, value) VALUES (:name, :by) "
+            "ON CONFLICT (name) DO UPDATE SET value = {counters}.value + :by",
             name=counter,
+            by=by,
         )
 
 

@@ -57,7 +57,12 @@ def check_destination(destination: Destination, timeout: float) -> list[Check]:
 
 
 def check_file_target(
-    label: str, location: str, *, append: bool, creates_dirs: bool = False
+    label: str,
+    location: str,
+    *,
+    append: bool,
+    creates_dirs: bool = False,
+    what: str | None = None,
 ) -> Check:
     """The openlineage ``file`` transport writes ``<log_file_path>-<time>.json`` files (or
     appends to ``log_file_path``) and does not create directories; our sinks do."""
@@ -71,7 +76,7 @@ def check_file_target(
         )
     path = Path(url2pathname(urlsplit(location).path) if scheme == "file" else location)
     directory = path.parent
-    what = f"appends to {path}" if append else f"writes {path}-<time>.json files"
+    what = what or (f"appends to {path}" if append else f"writes {path}-<time>.json files")
     if not directory.is_dir():
         existing = _nearest_existing(directory)
         if not creates_dirs:
@@ -135,7 +140,10 @@ def check_datahub_sink(label: str, config: Any, timeout: float) -> list[Check]:
     if sink == "lite":
         return [check_file_target(label, config.lite_path, append=True, creates_dirs=True)]
     if sink == "file":
-        return [check_file_target(label, config.file_path, append=False, creates_dirs=True)]
+        writes = f"writes DataHub proposals to {config.file_path} (one JSON array, rewritten)"
+        return [
+            check_file_target(label, config.file_path, append=False, creates_dirs=True, what=writes)
+        ]
     if sink == "kafka":
         return [check_brokers(label, config.kafka.bootstrap, timeout)]
     headers = {"Authorization": f"Bearer {config.token}"} if config.token else {}

@@ -1,16 +1,19 @@
-"""Settings of ``ol-bridge serve``: one attrs model, read from a file, the environment and flags.
+"""Settings of ``ol-bridge serve``: attrs models, read from a file, the environment and flags.
 
 Precedence, highest first: command-line flags, ``OL_BRIDGE_SERVER__<KEY>`` environment
 variables (nested keys with ``__``: ``OL_BRIDGE_SERVER__DATAHUB__SINK=rest``,
 ``OL_BRIDGE_SERVER__RELAY__MARQUEZ__URL=http://marquez:5000``), the YAML config file
-(``--config``), then the defaults below. Unknown keys are rejected wherever they come
-from, so a typo in a variable name fails at start-up instead of being ignored.
+(``--config``), then the defaults stated once, on the fields below. Unknown keys are
+rejected wherever they come from (``ol_bridge.settings.reject_unknown_keys``), so a typo
+in a variable name fails at start-up instead of being ignored. Values from the
+environment are strings; each field's converter types them and says what was wrong.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import typing
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,14 +21,182 @@ import attrs
 import yaml
 
 from ol_bridge.datahub.config import DatahubConfig
+from ol_bridge.delivery.config import DeliveryConfig
 from ol_bridge.errors import ConfigError
+from ol_bridge.settings import field_names, reject_unknown_keys
 
 ENV_PREFIX = "OL_BRIDGE_SERVER__"
-#: 5000 is Marquez's port, so ``OPENLINEAGE_URL`` needs only the host changed.
-DEFAULT_PORT = 5000
-DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
+#: the receiver's own outbox file when ``delivery`` names no ``path`` or ``url``
+OUTBOX_FILE_NAME = "serve-outbox.sqlite"
+DEFAULT_HOME = Path(".ol-bridge")
+#: the name of the DataHub destination in the outbox (a relay may not take it)
+DATAHUB_DESTINATION = "datahub"
 
 Source = Literal["http", "kafka"]
+
+
+def _number(key: str, *, minimum: float, maximum: float | None = None) -> Callable[[Any], float]:
+    def convert(value: Any) -> float:
+        if isinstance(value, bool):
+            raise ConfigError(f"`{key}` must be a number, got {value!r}.")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"`{key}` must be a number, got {value!r}.") from None
+        if number < minimum or (maximum is not None and number > maximum):
+            bounds = f"between {minimum:g} and {maximum:g}" if maximum else f"at least {minimum:g}"
+            raise ConfigError(f"`{key}` must be {bounds}, got {value!r}.")
+        return number
+
+    return convert
+
+
+def _integer(key: str, *, minimum: int, maximum: int | None = None) -> Callable[[Any], int]:
+    as_number = _number(key, minimum=minimum, maximum=maximum)
+
+    def convert(value: Any) -> int:
+        number = as_number(value)
+        if number != int(number):
+            raise ConfigError(f"`{key}` must be a whole number, got {value!r}.")
+        return int(number)
+
+    return convert
+
+
+def _text(key: str) -> Callable[[Any], str]:
+    def convert(value: Any) -> str:
+        if isinstance(value, (Mapping, list)) or value is None:
+            raise ConfigError(f"`{key}` must be a string, got {type(value).__name__}.")
+        return str(value)
+
+    return convert
+
+
+def _flag(key: str) -> Callable[[Any], bool]:
+    def convert(value: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("true", "1", "yes", "on"):
+            return True
+        if text in ("false", "0", "no", "off"):
+            return False
+        raise ConfigError(f"`{key}` must be true or false, got {value!r}.")
+
+    return convert
+
+
+def _mapping(key: str) -> Callable[[Any], dict[str, Any]]:
+    def convert(value: Any) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"`{key}` must be a mapping, got {type(value).__name__}.")
+        return dict(value)
+
+    return convert
+
+
+def _bounded(key: str, minimum: float, maximum: float | None) -> Callable[[Any, Any, Any], None]:
+    """An attrs validator: the number lies within the bounds (message names the key)."""
+    check = _number(key, minimum=minimum, maximum=maximum)
+
+    def validate(instance: Any, attribute: Any, value: Any) -> None:
+        check(value)
+
+    return validate
+
+
+def _typed(model: type, params: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` with strings (environment values) typed by ``model``'s annotations."""
+    hints = typing.get_type_hints(model)
+    typed = dict(params)
+    for key, value in params.items():
+        hint = hints.get(key)
+        if hint is bool:
+            typed[key] = _flag(key)(value)
+        elif hint is int:
+            typed[key] = _integer(key, minimum=-(2**63))(value)
+        elif hint is float:
+            typed[key] = _number(key, minimum=float("-inf"))(value)
+        elif hint is str:
+            typed[key] = _text(key)(value)
+    return typed
+
+
+def _consumer_config(value: Any) -> dict[str, Any]:
+    return _mapping("kafka.consumer_config")(value)
+
+
+def _token(value: Any) -> str | None:
+    if value is None:
+        return None
+    token = _text("token")(value)
+    if not token.strip():
+        raise ConfigError(
+            "`token` (OL_BRIDGE_SERVER__TOKEN) is set but empty, which would turn "
+            "authentication off without saying so. Unset it to run without a token, or "
+            "give it a value."
+        )
+    return token
+
+
+def _source(value: Any) -> Source:
+    if value not in ("http", "kafka"):
+        raise ConfigError(f"`source` must be `http` or `kafka`, got {value!r}.")
+    return value  # type: ignore[no-any-return]
+
+
+def _relay(value: Any) -> dict[str, dict[str, Any]]:
+    relays = _mapping("relay")(value)
+    for name, transport in relays.items():
+        if not isinstance(transport, Mapping) or "type" not in transport:
+            raise ConfigError(
+                f"`relay.{name}` must be an OpenLineage transport mapping with a `type`, "
+                "e.g. {type: http, url: http://marquez:5000}."
+            )
+        if name == DATAHUB_DESTINATION:
+            raise ConfigError(
+                f"`relay.{name}`: the name {DATAHUB_DESTINATION!r} is the DataHub destination's; "
+                "give the relay another name."
+            )
+    return {str(name): dict(transport) for name, transport in relays.items()}
+
+
+def _datahub(value: Any) -> DatahubConfig:
+    if isinstance(value, DatahubConfig):
+        return value
+    return DatahubConfig.from_dict(_mapping("datahub")(value))
+
+
+def _delivery(value: Any) -> DeliveryConfig:
+    if isinstance(value, DeliveryConfig):
+        config = value
+    else:
+        config = DeliveryConfig.from_dict(_typed_delivery(_mapping("delivery")(value)))
+    if not config.outbox:
+        raise ConfigError(
+            "`delivery.outbox: false` is the sensor's direct mode; ol-bridge serve always "
+            "commits accepted events to its outbox before answering 201. Remove the key."
+        )
+    return config
+
+
+def _typed_delivery(raw: dict[str, Any]) -> dict[str, Any]:
+    """Environment values are strings: type them by DeliveryConfig's own defaults."""
+    defaults = {f.name: f.default for f in attrs.fields(DeliveryConfig)}
+    typed = dict(raw)
+    for key, value in raw.items():
+        default = defaults.get(key)
+        if not isinstance(value, str) or default is None or isinstance(default, str):
+            continue
+        if isinstance(default, bool):
+            typed[key] = _flag(f"delivery.{key}")(value)
+        elif isinstance(default, int):
+            typed[key] = _integer(f"delivery.{key}", minimum=0)(value)
+        elif isinstance(default, float):
+            typed[key] = _number(f"delivery.{key}", minimum=0)(value)
+    return typed
 
 
 @attrs.frozen
@@ -37,95 +208,116 @@ class KafkaSourceConfig:
     passed to confluent-kafka as is (security settings, ``session.timeout.ms``, ...).
     """
 
-    bootstrap: str = "localhost:9092"
-    topic: str = "openlineage"
-    group_id: str = "ol-bridge"
-    consumer_config: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
-    #: Most messages converted and written to DataHub in one batch before a commit.
-    batch_size: int = 500
-    #: Seconds to wait before retrying a batch whose DataHub write failed.
-    retry_backoff_sec: float = 2.0
+    bootstrap: str = attrs.field(default="localhost:9092")
+    topic: str = attrs.field(default="openlineage")
+    group_id: str = attrs.field(default="ol-bridge")
+    consumer_config: Mapping[str, Any] = attrs.field(
+        factory=dict, converter=_consumer_config, repr=False
+    )
+    #: most messages read, checked and committed to the outbox together
+    batch_size: int = attrs.field(default=500, validator=_bounded("kafka.batch_size", 1, None))
+    #: seconds to wait before reading a batch again that the outbox could not take (full)
+    retry_backoff_sec: float = attrs.field(
+        default=2.0, validator=_bounded("kafka.retry_backoff_sec", 0, None)
+    )
 
     @classmethod
     def from_dict(cls, params: Mapping[str, Any]) -> KafkaSourceConfig:
-        _reject_unknown(params, cls, "kafka")
-        consumer_config = params.get("consumer_config") or {}
-        if not isinstance(consumer_config, Mapping):
-            raise ConfigError("`kafka.consumer_config` must be a mapping of consumer settings.")
-        return cls(
-            bootstrap=_text(params, "bootstrap", "localhost:9092"),
-            topic=_text(params, "topic", "openlineage"),
-            group_id=_text(params, "group_id", "ol-bridge"),
-            consumer_config=dict(consumer_config),
-            batch_size=int(_number(params, "batch_size", 500, minimum=1)),
-            retry_backoff_sec=_number(params, "retry_backoff_sec", 2.0, minimum=0.0),
-        )
+        reject_unknown_keys(params, field_names(cls), "the `kafka` settings of ol-bridge serve")
+        return cls(**_typed(cls, params))
+
+
+def _kafka(value: Any) -> KafkaSourceConfig:
+    if isinstance(value, KafkaSourceConfig):
+        return value
+    return KafkaSourceConfig.from_dict(_mapping("kafka")(value))
 
 
 @attrs.frozen
 class ServerConfig:
-    """Everything ``ol-bridge serve`` reads; see the module docstring for precedence.
+    """Everything ``ol-bridge serve`` reads; ``docs/server.md`` describes each key."""
 
-    * ``host``, ``port``: where the HTTP receiver listens (``127.0.0.1:5000``).
-    * ``token``: when set, requests need ``Authorization: Bearer <token>`` (what
-      openlineage-python's ``api_key`` auth sends). Never shown in ``repr`` or logs.
-    * ``max_body_bytes``: larger request bodies get 413 (default 4 MiB).
-    * ``retry_after_sec``: the ``Retry-After`` sent with 503 when a destination is down.
-    * ``datahub``: the DataHub sink, as the ``datahub`` transport's mapping
-      (:class:`~ol_bridge.datahub.transport.DatahubConfig`; DataHub Lite by default).
-    * ``relay``: named OpenLineage transports events are relayed to, each an
-      openlineage-python transport mapping (``{marquez: {type: http, url: ...}}``).
-    * ``source``: ``http`` (the receiver) or ``kafka`` (consume a topic, see ``kafka``).
-    * ``outbox_path``: the SQLite outbox relays are committed to before the 201.
-    """
-
-    host: str = "127.0.0.1"
-    port: int = DEFAULT_PORT
-    token: str | None = attrs.field(default=None, repr=False)
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
-    retry_after_sec: int = 10
-    datahub: DatahubConfig = attrs.field(factory=lambda: DatahubConfig.from_dict({}))
-    relay: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
-    source: Source = "http"
-    kafka: KafkaSourceConfig = attrs.field(factory=KafkaSourceConfig)
-    outbox_path: str | None = None
+    #: where the HTTP receiver listens (5000 is Marquez's port: ``OPENLINEAGE_URL`` needs
+    #: only the host changed)
+    host: str = attrs.field(default="127.0.0.1")
+    port: int = attrs.field(default=5000, validator=_bounded("port", 0, 65535))
+    #: requests need ``Authorization: Bearer <token>`` (openlineage-python's ``api_key``
+    #: auth); None: no authentication (said at start). Never shown in ``repr`` or logs.
+    token: str | None = attrs.field(default=None, converter=_token, repr=False)
+    #: larger (inflated) request bodies get 413
+    max_body_bytes: int = attrs.field(
+        default=4 * 1024 * 1024, validator=_bounded("max_body_bytes", 1, None)
+    )
+    #: requests being read, checked or committed at once; one more gets 503 at once
+    #: (memory stays under about max_pending_requests x max_body_bytes)
+    max_pending_requests: int = attrs.field(
+        default=64, validator=_bounded("max_pending_requests", 1, None)
+    )
+    #: open connections (idle ones included) before uvicorn answers 503 itself
+    max_connections: int = attrs.field(default=1000, validator=_bounded("max_connections", 1, None))
+    #: the ``Retry-After`` of every 503
+    retry_after_sec: int = attrs.field(default=10, validator=_bounded("retry_after_sec", 0, None))
+    #: a request's headers must arrive within this many seconds of its first byte
+    header_timeout_sec: float = attrs.field(
+        default=10.0, validator=_bounded("header_timeout_sec", 0.1, None)
+    )
+    #: a request's body must arrive within this many seconds of its headers (else 408)
+    body_timeout_sec: float = attrs.field(
+        default=30.0, validator=_bounded("body_timeout_sec", 0.1, None)
+    )
+    #: an idle keep-alive connection is closed after this many seconds
+    keep_alive_timeout_sec: float = attrs.field(
+        default=5.0, validator=_bounded("keep_alive_timeout_sec", 0.1, None)
+    )
+    #: on SIGTERM: seconds in-flight requests get to finish, then again for deliveries in
+    #: progress; what is not delivered stays in the outbox for the next start
+    shutdown_timeout_sec: float = attrs.field(
+        default=10.0, validator=_bounded("shutdown_timeout_sec", 0, None)
+    )
+    #: answer 503 while any destination is failing, instead of keeping its events in the
+    #: outbox (for producers that keep events themselves, e.g. ol-bridge's sensor)
+    refuse_while_down: bool = attrs.field(default=False)
+    #: serve ``/health`` details and ``/metrics`` (destination names, errors) without the
+    #: token; by default only ``{"status": ...}`` is public when a token is set
+    public_status: bool = attrs.field(default=False)
+    #: the DataHub destination: the ``datahub`` transport's mapping
+    datahub: DatahubConfig = attrs.field(
+        factory=lambda: DatahubConfig.from_dict({}), converter=_datahub
+    )
+    #: relay destinations: name -> openlineage-python transport mapping
+    relay: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict, converter=_relay)
+    #: the outbox and its limits and retries (``DeliveryConfig``, as the sensor's):
+    #: ``path`` (a SQLite file) or ``url`` (``postgresql://...`` for a durable deployment);
+    #: neither: ``$OL_BRIDGE_HOME/serve-outbox.sqlite``, else ``./.ol-bridge/serve-outbox.sqlite``
+    delivery: DeliveryConfig = attrs.field(factory=DeliveryConfig, converter=_delivery)
+    source: Source = attrs.field(default="http", converter=_source)
+    kafka: KafkaSourceConfig = attrs.field(factory=KafkaSourceConfig, converter=_kafka)
 
     @classmethod
     def from_dict(
         cls, params: Mapping[str, Any], environ: Mapping[str, str] | None = None
     ) -> ServerConfig:
         """Build from one merged mapping (file + environment + flags already merged)."""
-        _reject_unknown(params, cls, "server")
-        datahub = params.get("datahub") or {}
-        relay = params.get("relay") or {}
-        kafka = params.get("kafka") or {}
-        for key, value in (("datahub", datahub), ("relay", relay), ("kafka", kafka)):
-            if not isinstance(value, Mapping):
-                raise ConfigError(f"`{key}` must be a mapping, got {type(value).__name__}.")
-        for name, transport in relay.items():
-            if not isinstance(transport, Mapping) or "type" not in transport:
-                raise ConfigError(
-                    f"`relay.{name}` must be an OpenLineage transport mapping with a `type`, "
-                    "e.g. {type: http, url: http://marquez:5000}."
-                )
-        source = params.get("source", "http")
-        if source not in ("http", "kafka"):
-            raise ConfigError(f"`source` must be `http` or `kafka`, got {source!r}.")
-        token = params.get("token")
-        return cls(
-            host=_text(params, "host", "127.0.0.1"),
-            port=int(_number(params, "port", DEFAULT_PORT, minimum=0, maximum=65535)),
-            token=str(token) if token not in (None, "") else None,
-            max_body_bytes=int(
-                _number(params, "max_body_bytes", DEFAULT_MAX_BODY_BYTES, minimum=1)
-            ),
-            retry_after_sec=int(_number(params, "retry_after_sec", 10, minimum=0)),
-            datahub=DatahubConfig.from_dict(datahub, environ),
-            relay={str(name): dict(value) for name, value in relay.items()},
-            source=source,
-            kafka=KafkaSourceConfig.from_dict(kafka),
-            outbox_path=_text(params, "outbox_path", None) if "outbox_path" in params else None,
-        )
+        reject_unknown_keys(params, field_names(cls), "the `server` settings of ol-bridge serve")
+        values = _typed(cls, params)
+        if "datahub" in values and not isinstance(values["datahub"], DatahubConfig):
+            values["datahub"] = DatahubConfig.from_dict(
+                _mapping("datahub")(values["datahub"]), environ
+            )
+        return cls(**values)
+
+    def outbox_where(self, environ: Mapping[str, str] | None = None) -> str:
+        """The outbox: ``delivery.path``, ``delivery.url``, or the default file."""
+        if self.delivery.url is not None:
+            return self.delivery.url
+        return str(self.delivery.path or default_outbox_path(environ))
+
+
+def default_outbox_path(environ: Mapping[str, str] | None = None) -> Path:
+    """``$OL_BRIDGE_HOME/serve-outbox.sqlite``, else ``./.ol-bridge/serve-outbox.sqlite``."""
+    env = os.environ if environ is None else environ
+    home = env.get("OL_BRIDGE_HOME")
+    return (Path(home) if home else DEFAULT_HOME) / OUTBOX_FILE_NAME
 
 
 def load_config(
@@ -194,41 +386,3 @@ def _deep_merge(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, An
         else:
             merged[key] = value
     return merged
-
-
-def _reject_unknown(params: Mapping[str, Any], model: type, where: str) -> None:
-    known = {field.name for field in attrs.fields(model)}
-    unknown = sorted(str(key) for key in set(params) - known)
-    if unknown:
-        raise ConfigError(
-            f"Unknown key(s) {unknown} in the `{where}` settings of ol-bridge serve; "
-            f"allowed: {sorted(known)}."
-        )
-
-
-def _text(params: Mapping[str, Any], key: str, default: Any) -> Any:
-    value = params.get(key, default)
-    if isinstance(value, (Mapping, list)):
-        raise ConfigError(f"`{key}` must be a string, got {type(value).__name__}.")
-    return value if value is None else str(value)
-
-
-def _number(
-    params: Mapping[str, Any],
-    key: str,
-    default: float,
-    *,
-    minimum: float,
-    maximum: float | None = None,
-) -> float:
-    value = params.get(key, default)
-    if isinstance(value, bool):
-        raise ConfigError(f"`{key}` must be a number, got {value!r}.")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"`{key}` must be a number, got {value!r}.") from None
-    if number < minimum or (maximum is not None and number > maximum):
-        bounds = f"between {minimum:g} and {maximum:g}" if maximum else f"at least {minimum:g}"
-        raise ConfigError(f"`{key}` must be {bounds}, got {value!r}.")
-    return number

@@ -2,17 +2,22 @@
 
 Any number of workers share one consumer group (``kafka.group_id``); Kafka spreads the
 topic's partitions over them and moves a dead worker's partitions to the others. Each
-worker reads a batch, converts it, writes it to DataHub (and the relays), and commits the
-batch's offsets only after that write succeeded. When the write fails, the worker seeks
-back to the batch's first offsets and reads it again after a pause, still polling, so it
-keeps its group membership during a DataHub outage. A worker that dies between the write
-and the commit leaves its batch to be read again by whoever gets the partition: delivery
-is at least once, and DataHub writes are idempotent (same URN and aspect, same value), so
-a repeat changes nothing. Every commit is logged as ``committed <topic>[<partition>]
+worker reads a batch, commits its events to its outbox for every destination (DataHub and
+the relays; the same engine as the HTTP receiver, ``receiver.py``), and commits the batch's
+offsets only after that. Delivery threads deliver the outbox; a DataHub outage leaves the
+events there, retried with backoff, while the worker keeps consuming. When the outbox
+cannot take a batch (a destination's backlog at its limit), the worker seeks back to the
+batch's first offsets and reads it again after ``retry_backoff_sec``, still polling, so it
+keeps its group membership. A worker that dies between the outbox commit and the offset
+commit leaves its batch to be read again by whoever gets the partition: delivery is at
+least once, and repeats are dropped by the outbox (same run, job, type and time) or are
+idempotent DataHub writes. Every commit is logged as ``committed <topic>[<partition>]
 <first>-<last>`` so repeats can be audited.
 
-Messages that are not valid OpenLineage events are logged and skipped (their offsets are
-committed): a poison message must not stop the partition.
+Poison never stops a partition: a message that is not a valid OpenLineage event is logged
+and skipped (its offset committed); an event DataHub cannot take is parked by the DataHub
+destination (rejected in the outbox, ``ol-bridge outbox status`` shows it) while the relays
+still get it and every other event goes on.
 """
 
 from __future__ import annotations
@@ -20,22 +25,17 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
 
-from ol_bridge.errors import (
-    ConfigError,
-    ConversionError,
-    DeliveryError,
-    DestinationUnavailableError,
-)
+from ol_bridge.delivery.redact import install_log_redaction, redact
+from ol_bridge.errors import ConfigError, DeliveryError
 from ol_bridge.server.config import ServerConfig
-from ol_bridge.server.ingest import Ingestor
 from ol_bridge.server.metrics import Metrics
 from ol_bridge.server.parse import Rejection, parse_event
-from ol_bridge.server.run import relay_for
+from ol_bridge.server.receiver import Prepared, Receiver
 
 log = logging.getLogger(__name__)
 
@@ -86,10 +86,9 @@ class KafkaWorker:
             ) from error
         self._config = config
         self.metrics = metrics or Metrics()
-        self._ingestor = Ingestor(
-            config.datahub, relay=relay_for(config, self.metrics), metrics=self.metrics
-        )
-        self.metrics.set_queued(self._ingestor.queued)
+        # no conversion at intake: nobody could be told about a refusal, so an event
+        # DataHub cannot take is parked by the DataHub destination instead
+        self._receiver = Receiver(config, self.metrics, convert_at_intake=False)
         self._consumer = Consumer(consumer_settings(config))
         self._stopping = threading.Event()
         #: highest offset processed per (topic, partition), to count repeats
@@ -111,7 +110,7 @@ class KafkaWorker:
             # close() leaves the group at once, so the partitions move without waiting
             # for the session timeout.
             self._consumer.close()
-            self._ingestor.close()
+            self._receiver.close()
 
     def _handle(self, messages: Sequence[Any]) -> None:
         from confluent_kafka import KafkaException
@@ -120,24 +119,19 @@ class KafkaWorker:
         if not batch:
             return
         positions = [(m.topic(), m.partition(), m.offset()) for m in batch]
-        events: list[Mapping[str, Any]] = []
-        mcps: list[Any] = []
-        for message in batch:
-            event = self._event(message)
-            if event is None:
-                continue
-            try:
-                converted = self._ingestor.convert([event])
-            except ConversionError as error:
-                self._skip(message, "unconvertible_event", str(error))
-                continue
-            events.append(event)
-            mcps.extend(converted)
+        events = [event for event in map(self._event, batch) if event is not None]
+        prepared = self._receiver.prepare_events(events)
+        assert isinstance(prepared, Prepared)  # no conversion here: nothing is refused
         try:
-            self._ingestor.deliver(mcps, events)
-        except DestinationUnavailableError as error:
+            if events:
+                self._receiver.commit(prepared).result()
+        except Exception as error:  # outbox full or its database down: read the batch again
             backoff = self._config.kafka.retry_backoff_sec
-            log.warning("%s; reading the batch again in %.1fs", error, backoff)
+            log.warning(
+                "The outbox did not take the batch (%s); reading it again in %.1fs",
+                redact(str(error)),
+                backoff,
+            )
             self._rewind(spans(positions))
             self._stopping.wait(backoff)
             return
@@ -174,7 +168,7 @@ class KafkaWorker:
     def _skip(self, message: Any, reason: str, why: str) -> None:
         self.metrics.add("rejected", reason=reason)
         log.warning(
-            "Skipping %s[%d]@%d, not an OpenLineage event ol-bridge can convert: %s",
+            "Skipping %s[%d]@%d, not a valid OpenLineage event: %s",
             message.topic(),
             message.partition(),
             message.offset(),
@@ -210,6 +204,7 @@ def _commit_offsets(done: Sequence[Span]) -> list[Any]:
 
 def run_worker(config: ServerConfig) -> None:
     """Run one worker until SIGTERM or SIGINT, then finish the batch in hand and leave."""
+    install_log_redaction()
     worker = KafkaWorker(config)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: worker.stop())

@@ -1,7 +1,7 @@
 """Event counters of the receiver and their Prometheus text rendering.
 
-Counters only grow; ``queued`` is a gauge (events accepted for a destination but not yet
-written to it). Everything is in-process: with several workers, scrape each one.
+Counters only grow; ``queued`` is a gauge (events in the outbox for a destination, parked
+ones included). Counters are in-process: with several workers, scrape each one.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 #: metric name -> help text, in the order they are rendered
 _COUNTERS: dict[str, str] = {
     "received": "OpenLineage events received in well-formed, valid requests or messages.",
-    "converted": "Events converted to DataHub metadata.",
-    "stored": "Events whose DataHub metadata the sink accepted.",
-    "relayed": "Events delivered (or committed to the outbox) per relay destination.",
-    "rejected": "Requests or messages refused, by reason (bad_request, unauthorized, ...).",
-    "failed": "Events answered 503 because a destination was down.",
-    "duplicates": "Kafka messages processed again after a consumer-group rebalance.",
+    "accepted": "Events committed to the outbox for every destination (acknowledged).",
+    "duplicates": "Events accepted again while their first copy was known; not queued twice.",
+    "delivered": "Events delivered, per destination.",
+    "parked": "Events a destination refused for good, kept as rejected in the outbox.",
+    "rejected": "Requests or messages refused (4xx), by reason.",
+    "unavailable": "Requests answered 503 (with Retry-After), by reason.",
 }
 
 

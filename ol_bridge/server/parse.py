@@ -3,23 +3,49 @@
 Everything a client can get wrong ends here as a :class:`Rejection` (status 400, the
 field at fault, a message), never as an exception the server would turn into a 500:
 bytes that are not UTF-8, JSON that is not JSON, ``NaN``, integers too long for Python to
-convert, nesting deep enough to exhaust the recursion limit, and schema violations.
+convert, nesting deep enough to exhaust the recursion limit, text no destination can
+encode (a lone UTF-16 surrogate such as ``"\\ud800"``), names longer than
+:data:`MAX_NAME_CHARS`, and schema violations.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
-from ol_bridge.validation import EventValidator, foreign_event_validator
+from ol_bridge.errors import EventValidationError
+from ol_bridge.validation import format_path
+
+
+class EventChecker(Protocol):
+    """What validates events here: ``EventValidator`` or ``FastEventValidator``."""
+
+    def errors(self, event: Any) -> list[EventValidationError]: ...
+
+
+@functools.cache
+def default_checker() -> EventChecker:
+    """The receiver's validator for other producers' events (built on first use)."""
+    from ol_bridge.server.schema_check import FastEventValidator
+
+    return FastEventValidator()
+
 
 #: Deeper documents are refused before validation (real events nest well under 20).
 MAX_DEPTH = 64
 #: Most events one request may carry.
 MAX_BATCH = 10_000
+#: Longest job or dataset namespace or name. Each is repeated in several URNs and aspects
+#: (a 3.9 MiB job name made a 16.8 MB proposal, over GMS's 15 MB limit); real names are
+#: paths and table names, far shorter.
+MAX_NAME_CHARS = 4096
+#: a JSON escape of a UTF-16 surrogate: only such escapes can make text UTF-8 cannot encode
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 @attrs.frozen
@@ -53,7 +79,7 @@ def _finite(literal: str) -> float:
     return number
 
 
-def parse_body(body: bytes, validator: EventValidator | None = None) -> ParsedBody | Rejection:
+def parse_body(body: bytes, validator: EventChecker | None = None) -> ParsedBody | Rejection:
     """Decode and validate one body: a single event object or a JSON array of them."""
     try:
         text = body.decode("utf-8")
@@ -68,8 +94,9 @@ def parse_body(body: bytes, validator: EventValidator | None = None) -> ParsedBo
         return Rejection("", f"the body is not valid JSON: {error}")
     if _depth_exceeds(document, MAX_DEPTH):
         return Rejection("", f"the JSON nests deeper than {MAX_DEPTH} levels")
+    surrogates = _SURROGATE_ESCAPE.search(text) is not None
     if isinstance(document, dict):
-        return _validated([document], batch=False, validator=validator)
+        return _validated([document], batch=False, validator=validator, surrogates=surrogates)
     if isinstance(document, list):
         if not document:
             return Rejection("", "the batch is an empty array; send at least one event")
@@ -78,11 +105,11 @@ def parse_body(body: bytes, validator: EventValidator | None = None) -> ParsedBo
         for index, item in enumerate(document):
             if not isinstance(item, dict):
                 return Rejection(f"[{index}]", "each batch item must be an event object")
-        return _validated(document, batch=True, validator=validator)
+        return _validated(document, batch=True, validator=validator, surrogates=surrogates)
     return Rejection("", "the body must be an event object or a JSON array of events")
 
 
-def parse_event(data: bytes, validator: EventValidator | None = None) -> dict[str, Any] | Rejection:
+def parse_event(data: bytes, validator: EventChecker | None = None) -> dict[str, Any] | Rejection:
     """One event from one Kafka message value (what openlineage-python's ``kafka`` sends)."""
     parsed = parse_body(data, validator)
     if isinstance(parsed, Rejection):
@@ -93,17 +120,83 @@ def parse_event(data: bytes, validator: EventValidator | None = None) -> dict[st
 
 
 def _validated(
-    events: list[dict[str, Any]], *, batch: bool, validator: EventValidator | None
+    events: list[dict[str, Any]],
+    *,
+    batch: bool,
+    validator: EventChecker | None,
+    surrogates: bool,
 ) -> ParsedBody | Rejection:
-    checker = validator or foreign_event_validator()  # other producers: uri not checked
+    checker = validator or default_checker()  # other producers: uri not checked
     for index, event in enumerate(events):
+        prefix = f"[{index}]" if batch else ""
         problems = checker.errors(event)
         if problems:
             first = problems[0]
-            prefix = f"[{index}]" if batch else ""
-            field = f"{prefix}.{first.path}" if prefix and first.path else prefix + first.path
-            return Rejection(field, str(first))
+            return Rejection(_joined(prefix, first.path), str(first))
+        refused = _unwritable(event, surrogates)
+        if refused is not None:
+            return Rejection(_joined(prefix, refused.field), refused.message)
     return ParsedBody(events=events, batch=batch)
+
+
+def _joined(prefix: str, path: str) -> str:
+    return f"{prefix}.{path}" if prefix and path and not path.startswith("[") else prefix + path
+
+
+def _unwritable(event: dict[str, Any], surrogates: bool) -> Rejection | None:
+    """Names too long to store, or text with a lone surrogate, which no UTF-8 destination
+    (DataHub, a relay, the outbox) can encode: refused now, not failing forever later."""
+    named: list[tuple[tuple[str | int, ...], Any]] = [(("job",), event.get("job"))]
+    named.append((("dataset",), event.get("dataset")))
+    for side in ("inputs", "outputs"):
+        datasets = event.get(side)
+        for index, dataset in enumerate(datasets if isinstance(datasets, list) else []):
+            named.append(((side, index), dataset))
+    for path, holder in named:
+        if not isinstance(holder, dict):
+            continue
+        for key in ("namespace", "name"):
+            value = holder.get(key)
+            if isinstance(value, str) and len(value) > MAX_NAME_CHARS:
+                return Rejection(
+                    format_path((*path, key)),
+                    f"is {len(value)} characters long; ol-bridge takes names of at most "
+                    f"{MAX_NAME_CHARS}",
+                )
+    surrogate = _lone_surrogate(event, ()) if surrogates else None
+    if surrogate is not None:
+        return Rejection(
+            format_path(surrogate),
+            "holds a lone UTF-16 surrogate (an escape such as \\ud800 without its pair), "
+            "which is not text any destination can store; send valid Unicode",
+        )
+    return None
+
+
+def _lone_surrogate(node: Any, path: tuple[str | int, ...]) -> tuple[str | int, ...] | None:
+    """The path of the first string (or key) that cannot be encoded as UTF-8."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(node, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii() and not _encodable(item):
+                return where
+        elif isinstance(item, dict):
+            for key, value in item.items():
+                if not key.isascii() and not _encodable(key):
+                    return (*where, key)
+                stack.append((value, (*where, key)))
+        elif isinstance(item, list):
+            stack.extend((value, (*where, index)) for index, value in enumerate(item))
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _depth_exceeds(document: Any, limit: int) -> bool:

@@ -1,46 +1,44 @@
-"""Running the receiver: wiring config to the ingestor and to uvicorn.
+"""Running the receiver: wiring config to the receiver and to uvicorn.
 
 uvicorn serves the Starlette app (see ``docs/server.md`` for why this stack). Tests and
 the benchmark start the same :class:`uvicorn.Server` on a socket they bound themselves.
+
+Shutdown (SIGTERM, SIGINT): uvicorn stops accepting, closes idle connections and gives
+requests in progress ``shutdown_timeout_sec`` to finish; then the receiver commits what
+was submitted and gives deliveries in progress ``shutdown_timeout_sec`` more. Nothing
+acknowledged is lost either way: it is in the outbox, delivered at the next start.
 """
 
 from __future__ import annotations
 
 import logging
+import resource
 import socket
 from collections.abc import Callable
-from pathlib import Path
 
 import uvicorn
 from starlette.applications import Starlette
 
+from ol_bridge.delivery.redact import install_log_redaction, redact
 from ol_bridge.server.app import create_app
 from ol_bridge.server.config import ServerConfig
-from ol_bridge.server.ingest import DirectRelay, Ingestor, Relay
 from ol_bridge.server.metrics import Metrics
+from ol_bridge.server.receiver import Receiver
+from ol_bridge.server.timeouts import header_timeout_protocol
 
 log = logging.getLogger(__name__)
 
 
-def relay_for(config: ServerConfig, metrics: Metrics) -> Relay:
-    """The relay the config asks for (direct, or through the outbox; see docs/server.md)."""
-    if config.outbox_path is not None:
-        from ol_bridge.server.outbox_relay import OutboxRelay
-
-        return OutboxRelay(config.relay, Path(config.outbox_path), metrics)
-    return DirectRelay.from_config(config.relay, metrics)
-
-
-def ingestor_factory(config: ServerConfig) -> Callable[[Metrics], Ingestor]:
-    def build(metrics: Metrics) -> Ingestor:
-        return Ingestor(config.datahub, relay=relay_for(config, metrics), metrics=metrics)
+def receiver_factory(config: ServerConfig) -> Callable[[Metrics], Receiver]:
+    def build(metrics: Metrics) -> Receiver:
+        return Receiver(config, metrics)
 
     return build
 
 
 def build_app(config: ServerConfig, *, metrics: Metrics | None = None) -> Starlette:
-    """The receiver app for ``config``, with its DataHub sink and relays."""
-    return create_app(config, ingestor_factory(config), metrics=metrics)
+    """The receiver app for ``config``, with its outbox and destinations."""
+    return create_app(config, receiver_factory(config), metrics=metrics)
 
 
 def uvicorn_server(config: ServerConfig, *, metrics: Metrics | None = None) -> uvicorn.Server:
@@ -50,8 +48,13 @@ def uvicorn_server(config: ServerConfig, *, metrics: Metrics | None = None) -> u
         host=config.host,
         port=config.port,
         lifespan="on",
-        # The pure-Python parser: the same behaviour whatever optional wheels are present.
-        http="h11",
+        # h11, the pure-Python parser, with a header timeout (timeouts.py); the same
+        # behaviour whatever optional wheels are present
+        http=header_timeout_protocol(config.header_timeout_sec),
+        timeout_keep_alive=max(1, round(config.keep_alive_timeout_sec)),
+        timeout_graceful_shutdown=max(1, round(config.shutdown_timeout_sec)),
+        limit_concurrency=config.max_connections,
+        backlog=min(config.max_connections, 2048),
         server_header=False,
         access_log=False,
         log_level="info",
@@ -59,14 +62,42 @@ def uvicorn_server(config: ServerConfig, *, metrics: Metrics | None = None) -> u
     return uvicorn.Server(settings)
 
 
+def raise_open_file_limit(wanted: int) -> int:
+    """Raise the soft limit of open files towards ``wanted`` (at most the hard limit), so
+    ``max_connections`` sockets plus the outbox fit; returns the limit in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        return target
+    return soft
+
+
 def serve_http(config: ServerConfig, *, sock: socket.socket | None = None) -> None:
-    """Serve until interrupted (SIGINT/SIGTERM finish in-flight requests, then stop)."""
-    server = uvicorn_server(config)
+    """Serve until SIGTERM or SIGINT (see the module docstring for what happens then)."""
+    limit = raise_open_file_limit(config.max_connections + 256)
+    if limit < config.max_connections + 64:
+        log.warning(
+            "ol-bridge serve: the open-file limit is %d, below max_connections=%d; lower "
+            "max_connections or raise the limit (ulimit -n)",
+            limit,
+            config.max_connections,
+        )
+    if config.token is None:
+        log.warning(
+            "ol-bridge serve: no token is set, so anyone who can reach %s:%s can write "
+            "lineage; set OL_BRIDGE_SERVER__TOKEN (or `token`) to require one",
+            config.host,
+            config.port,
+        )
+    server = uvicorn_server(config)  # configures uvicorn's loggers: redact them too
+    install_log_redaction()
     log.info(
-        "ol-bridge receiver on http://%s:%s (DataHub sink: %s, relays: %s)",
+        "ol-bridge receiver on http://%s:%s (outbox: %s; destinations: datahub (%s sink)%s)",
         config.host,
         config.port,
+        redact(config.outbox_where()),
         config.datahub.sink,
-        sorted(config.relay) or "none",
+        "".join(f", {name}" for name in sorted(config.relay)),
     )
     server.run(sockets=[sock] if sock is not None else None)

@@ -15,24 +15,30 @@ from sqlglot import exp
 from sqlglot.optimizer.scope import Scope, find_all_in_scope
 from sqlglot.schema import MappingSchema
 
+from ol_bridge.sql._transformations import position_transformations
 from ol_bridge.sql.models import (
-    AGGREGATION,
+    DIRECT,
     FILTER,
     GROUP_BY,
-    IDENTITY,
+    IDENTITY_TRANSFORMATION,
     JOIN,
     SORT,
     TRANSFORMATION,
     ColumnRef,
     IndirectInput,
     TableRef,
-    strongest,
+    Transformation,
+    chain,
+    combine,
 )
 
 _PARTITION_DECORATOR = re.compile(r"\$(\d+|__UNPARTITIONED__|__NULL__)$")
 
-#: Resolved inputs of one expression: physical column -> OpenLineage DIRECT subtype.
-Resolved = dict[ColumnRef, str]
+#: Resolved inputs of one expression: physical column -> how it reaches the expression.
+Resolved = dict[ColumnRef, tuple[Transformation, ...]]
+
+_READ_AS_IS: tuple[Transformation, ...] = (IDENTITY_TRANSFORMATION,)
+_DICTIONARY_LOOKUP: tuple[Transformation, ...] = (Transformation(DIRECT, TRANSFORMATION),)
 
 
 def table_ref(table: exp.Table) -> TableRef:
@@ -92,18 +98,16 @@ def physical_sources(scope: Scope, default_schema: str | None) -> Iterator[Table
             yield ref
 
 
-def _merge(into: Resolved, ref: ColumnRef, subtype: str) -> None:
-    into[ref] = strongest(into[ref], subtype) if ref in into else subtype
+def _merge(into: Resolved, ref: ColumnRef, transformations: tuple[Transformation, ...]) -> None:
+    into[ref] = combine((*into[ref], *transformations)) if ref in into else transformations
 
 
-def _own_subtype(projection: exp.Expr) -> str:
-    """How one projection changes its input columns, ignoring deeper scopes."""
-    value = projection.unalias()
-    if isinstance(value, exp.Column):
-        return IDENTITY
-    if any(True for _ in find_all_in_scope(value, exp.AggFunc)):
-        return AGGREGATION
-    return TRANSFORMATION
+def _chained(
+    outer: tuple[Transformation, ...], inner: tuple[Transformation, ...]
+) -> tuple[Transformation, ...]:
+    if inner == _READ_AS_IS:
+        return outer
+    return combine(chain(o, i) for o in outer for i in inner)
 
 
 def _is_star(projection: exp.Expr) -> bool:
@@ -138,23 +142,28 @@ class ColumnTracer:
         self._known: dict[TableRef, frozenset[str] | None] = {}
 
     def trace_expression(self, expression: exp.Expr, scope: Scope) -> Resolved:
-        """Physical columns an expression evaluated in ``scope`` reads, with subtypes."""
-        own = _own_subtype(expression)
+        """Physical columns an expression evaluated in ``scope`` reads, each with how it
+        reaches the expression's value."""
         result: Resolved = {}
         for column in find_all_in_scope(expression, exp.Column):
             if isinstance(column.this, exp.Star) or _is_dictionary_argument(column):
                 continue
-            for ref, subtype in self._trace_column(column, scope).items():
-                _merge(result, ref, strongest(own, subtype))
+            resolved = self._trace_column(column, scope)
+            if resolved:
+                here = position_transformations(column, expression)
+                for ref, inner in resolved.items():
+                    _merge(result, ref, _chained(here, inner))
         for call in find_all_in_scope(expression, exp.Anonymous):
             if _is_dict_get(call):
+                here = position_transformations(call, expression, at_least=TRANSFORMATION)
                 for ref in _dictionary_attributes(call):
-                    _merge(result, ref, TRANSFORMATION)
-        for subquery_scope in _subquery_scopes_in(expression, scope):
+                    _merge(result, ref, _chained(here, _DICTIONARY_LOOKUP))
+        for query, subquery_scope in _subquery_scopes_in(expression, scope):
             # A subquery's value is never the bare input column.
+            here = position_transformations(query, expression, at_least=TRANSFORMATION)
             for index in range(len(projections(subquery_scope))):
-                for ref, subtype in self.trace_index(subquery_scope, index).items():
-                    _merge(result, ref, strongest(TRANSFORMATION, subtype))
+                for ref, inner in self.trace_index(subquery_scope, index).items():
+                    _merge(result, ref, _chained(here, inner))
         return result
 
     def trace_index(self, scope: Scope, index: int) -> Resolved:
@@ -169,8 +178,8 @@ class ColumnTracer:
         if scope.set_operation_scopes:
             result: Resolved = {}
             for branch in scope.set_operation_scopes:
-                for ref, subtype in self.trace_index(branch, index).items():
-                    _merge(result, ref, subtype)
+                for ref, transformations in self.trace_index(branch, index).items():
+                    _merge(result, ref, transformations)
             return result
         if scope.subquery_scopes and isinstance(scope.expression, (exp.Subquery, exp.Lateral)):
             return self.trace_index(scope.subquery_scopes[0], index)
@@ -198,8 +207,8 @@ class ColumnTracer:
                     return self.trace_index(scope, index)
             result: Resolved = {}
             for branch in scope.set_operation_scopes:
-                for ref, subtype in self.trace_name(branch, name).items():
-                    _merge(result, ref, subtype)
+                for ref, transformations in self.trace_name(branch, name).items():
+                    _merge(result, ref, transformations)
             return result
         selects = projections(scope)
         for index, select in enumerate(selects):
@@ -226,7 +235,7 @@ class ColumnTracer:
             ref = table_ref(table)
             if not self._has_column(ref, path[0]):
                 return {}
-            return {ColumnRef(table=ref, column=".".join(path)): IDENTITY}
+            return {ColumnRef(table=ref, column=".".join(path)): _READ_AS_IS}
         if isinstance(source, Scope):
             return self.trace_name(source, path[0])
         return {}
@@ -272,7 +281,25 @@ class ColumnTracer:
             for subtype, clause in _row_shaping_clauses(scope.expression):
                 for ref in self.trace_expression(clause, scope):
                     found[(ref, subtype)] = None
+                for index in _output_aliases_in(clause, scope):
+                    for ref in self.trace_index(scope, index):
+                        found[(ref, subtype)] = None
         return [IndirectInput(column=ref, subtype=subtype) for ref, subtype in found]
+
+
+def _output_aliases_in(clause: exp.Expr, scope: Scope) -> list[int]:
+    """Projections an ORDER BY (or QUALIFY, HAVING) names by their output alias: the
+    optimizer leaves ``ORDER BY revenue`` as an unqualified column no source has."""
+    if not isinstance(scope.expression, exp.Select):
+        return []
+    by_alias = {
+        select.alias: index for index, select in enumerate(scope.expression.selects) if select.alias
+    }
+    found = []
+    for column in find_all_in_scope(clause, exp.Column):
+        if not column.table and column.name in by_alias:
+            found.append(by_alias[column.name])
+    return found
 
 
 def _selected(scope: Scope) -> list[str]:
@@ -348,10 +375,10 @@ def _dictionary_attributes(call: exp.Anonymous) -> list[ColumnRef]:
     return [ColumnRef(table=dictionary, column=attribute.this)]
 
 
-def _subquery_scopes_in(expression: exp.Expr, scope: Scope) -> list[Scope]:
+def _subquery_scopes_in(expression: exp.Expr, scope: Scope) -> list[tuple[exp.Expr, Scope]]:
     by_id = {id(child.expression): child for child in scope.subquery_scopes}
     found = find_all_in_scope(expression, exp.Select, exp.SetOperation)
-    return [by_id[id(query)] for query in found if id(query) in by_id]
+    return [(query, by_id[id(query)]) for query in found if id(query) in by_id]
 
 
 def _row_shaping_clauses(expression: exp.Expr) -> list[tuple[str, exp.Expr]]:
@@ -362,7 +389,12 @@ def _row_shaping_clauses(expression: exp.Expr) -> list[tuple[str, exp.Expr]]:
         # The optimizer has already rewritten ``USING (...)`` into an ``ON`` condition.
         if isinstance(join.args.get("on"), exp.Expr):
             clauses.append((JOIN, join.args["on"]))
-    for key, subtype in (("where", FILTER), ("having", FILTER), ("group", GROUP_BY)):
+    for key, subtype in (
+        ("where", FILTER),
+        ("having", FILTER),
+        ("qualify", FILTER),
+        ("group", GROUP_BY),
+    ):
         if expression.args.get(key):
             clauses.append((subtype, expression.args[key]))
     if expression.args.get("order"):

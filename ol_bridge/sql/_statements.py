@@ -33,11 +33,15 @@ from ol_bridge.sql._columns import (
 )
 from ol_bridge.sql._names import name_unaliased_projections, qualified_table
 from ol_bridge.sql.models import (
+    DIRECT,
     IDENTITY,
+    TRANSFORMATION,
+    ColumnInput,
     ColumnLineageEntry,
     ColumnRef,
     IndirectInput,
     TableRef,
+    combine,
     strongest,
 )
 
@@ -284,20 +288,29 @@ def _entries(
         resolved = tracer.trace_index(root, index)
         if not name or name == "*" or not resolved:
             continue
-        subtype = _overall(resolved.values())
+        edges = tuple(
+            ColumnInput(column=ref, transformations=resolved[ref])
+            for ref in sorted(resolved, key=ColumnRef.sort_key)
+        )
         entries.append(
             ColumnLineageEntry(
                 output_column=name,
-                inputs=tuple(sorted(resolved, key=ColumnRef.sort_key)),
-                transformation=subtype,
+                inputs=tuple(edge.column for edge in edges),
+                transformation=_overall(edges),
                 description=projection.unalias().sql(dialect=dialect),
                 output_table=output,
+                edges=edges,
             )
         )
     return entries
 
 
-def _overall(subtypes: Iterable[str]) -> str:
+def _overall(edges: Iterable[ColumnInput]) -> str:
+    """The strongest DIRECT subtype of a column's edges; TRANSFORMATION when none is direct
+    (the value is computed, from conditions or a window's order only)."""
+    subtypes = [t.subtype for edge in edges for t in edge.transformations if t.type == DIRECT]
+    if not subtypes:
+        return TRANSFORMATION
     result = IDENTITY
     for subtype in subtypes:
         result = strongest(result, subtype)
@@ -487,10 +500,19 @@ def _merge_duplicate_columns(
         if previous is None:
             by_name[entry.output_column] = entry
             continue
+        merged: dict[ColumnRef, ColumnInput] = {edge.column: edge for edge in previous.edges}
+        for edge in entry.edges:
+            earlier = merged.get(edge.column)
+            both = (*earlier.transformations, *edge.transformations) if earlier else ()
+            merged[edge.column] = (
+                attrs.evolve(edge, transformations=combine(both)) if earlier else edge
+            )
+        edges = tuple(merged[ref] for ref in sorted(merged, key=ColumnRef.sort_key))
         by_name[entry.output_column] = attrs.evolve(
             previous,
-            inputs=tuple(sorted(set(previous.inputs) | set(entry.inputs), key=ColumnRef.sort_key)),
-            transformation=strongest(previous.transformation, entry.transformation),
+            inputs=tuple(edge.column for edge in edges),
+            transformation=_overall(edges),
             description=f"{previous.description}; {entry.description}",
+            edges=edges,
         )
     return tuple(by_name.values())

@@ -82,7 +82,9 @@ def recover_and_flow(
         result, cursor = tick(sensor, instance, cursor)
         if result.skip_message == "No new runs to emit.":
             break
-    [warning] = [w for w in warnings(capfd.readouterr().err) if "outbox" in w]
+    found = [w for w in warnings(capfd.readouterr().err) if "outbox" in w]
+    print("\n".join(found))
+    [warning] = found
     delivered_new = [e for e in receiver.events if e["run"]["runId"] == new_run]
     assert len(delivered_new) == 2  # new lineage flows (job START/COMPLETE; steps by parent)
     backlog_events = {

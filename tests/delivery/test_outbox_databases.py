@@ -258,3 +258,23 @@ def test_the_outbox_command_finds_a_postgres_instance_outbox(
         box.enqueue(PAYLOADS[0], ["a"])
     after = runner.invoke(outbox_cli, ["status", "--path", str(path)])
     assert after.exit_code == 0 and "a\n  waiting: 1" in after.output
+
+
+def test_a_destination_added_later_gets_the_events_the_others_do_not_again(
+    database: OutboxDatabase,
+) -> None:
+    """Deduplication is per destination: replaying history after adding a destination
+    queues every event for the new one only."""
+    with Outbox(database, dedup_seconds=3600) as box:
+        for payload in numbered(3):
+            box.enqueue(payload, ["marquez", "file"])
+        for name in ("marquez", "file"):
+            box.delivered_many(name, [p.event_id for p in box.batch(name, 10)])
+        box.prune()
+        replay = [box.enqueue(p, ["marquez", "file", "datahub"]) for p in numbered(3)]
+        assert [r.duplicate for r in replay] == [False] * 3
+        waiting = {s.name: s.queued for s in box.stats()}
+        assert waiting == {"datahub": 3, "file": 0, "marquez": 0}
+        again = [box.enqueue(p, ["marquez", "file", "datahub"]) for p in numbered(3)]
+        assert all(r.duplicate for r in again)
+        assert box.counter("duplicates_dropped") == 3

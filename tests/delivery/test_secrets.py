@@ -55,7 +55,7 @@ def test_planted_secrets_appear_nowhere(
     # Dagster's logger writes the sensor's lines to the process's stderr (and the tick log)
     process_output = "".join(capfd.readouterr())
     logged = caplog.text + process_output
-    assert "ol-bridge delivery: http://***@127.0.0.1" in logged  # the outage logged
+    assert "ol-bridge delivery: http://etl:***@127.0.0.1" in logged  # the outage logged
     for secret in SECRETS:
         assert secret not in bodies
         assert secret not in logged

@@ -26,6 +26,23 @@ class Running:
     metrics: Metrics
 
 
+def wait_for(condition: Any, what: str, timeout: float = 30.0) -> None:
+    """Wait until ``condition()`` holds (deliveries are asynchronous); fail naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def server_config(tmp_path: Path, **settings: Any) -> ServerConfig:
+    """A receiver with its outbox (and, unless given, its DataHub Lite file) in ``tmp_path``."""
+    settings.setdefault("datahub", {"lite_path": str(tmp_path / "lite.duckdb")})
+    delivery = {"path": str(tmp_path / "outbox.sqlite"), "backoff_seconds": 0.05}
+    settings["delivery"] = {**delivery, **settings.get("delivery", {})}
+    return ServerConfig.from_dict(settings)
+
+
 @contextlib.contextmanager
 def running_server(config: ServerConfig) -> Iterator[Running]:
     """The real uvicorn + Starlette receiver in a thread, on a port the OS picked."""

@@ -17,9 +17,15 @@ from openlineage.client.event_v2 import Job as JobRef
 
 from ol_bridge.datahub.converter import convert_event
 from ol_bridge.datahub.transport import event_to_dict
-from ol_bridge.server.config import ServerConfig
 from tests.fakes import PRODUCER, dagster_run_events, fan_out_client
-from tests.server.helpers import FakeMarquez, Running, lite_contents, running_server
+from tests.server.helpers import (
+    FakeMarquez,
+    Running,
+    lite_contents,
+    running_server,
+    server_config,
+    wait_for,
+)
 
 TOKEN = "s3cret-token"
 JSON = {"Content-Type": "application/json"}
@@ -40,12 +46,13 @@ def lite_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def server(lite_path: Path) -> Iterator[Running]:
-    config = ServerConfig.from_dict(
-        {"datahub": {"lite_path": str(lite_path)}, "token": TOKEN, "max_body_bytes": 200_000}
-    )
-    with running_server(config) as running:
+def server(tmp_path: Path) -> Iterator[Running]:
+    with running_server(server_config(tmp_path, token=TOKEN, max_body_bytes=200_000)) as running:
         yield running
+
+
+def delivered(server: Running, count: int) -> None:
+    wait_for(lambda: server.metrics.value("delivered", destination="datahub") >= count, "delivery")
 
 
 def http_client(url: str, **extra: Any) -> OpenLineageClient:
@@ -60,11 +67,12 @@ def test_openlineage_http_transport_with_api_key_lands_in_datahub_lite(
         client.emit(event)
     client.close()
 
+    delivered(server, 4)
     contents = lite_contents(lite_path)
     assert set(contents) == expected_urns(dagster_run_events())
     run = contents["urn:li:dataProcessInstance:0f5f6b4e-1d1c-4bb3-9e84-6d2a7a1f0c11"]
     assert run["dataProcessInstanceRunEvent"]["status"] == "COMPLETE"
-    assert (server.metrics.value("received"), server.metrics.value("stored")) == (4, 4)
+    assert (server.metrics.value("received"), server.metrics.value("accepted")) == (4, 4)
 
 
 def test_http_transport_without_or_with_a_wrong_key_gets_401(server: Running) -> None:
@@ -94,11 +102,13 @@ def test_datahub_path_batch_and_composite_fan_out(server: Running, lite_path: Pa
         assert [e["run"]["runId"] for e in marquez.events] == [
             e["run"]["runId"] for e in events_json()
         ]
-    # The same events again, as one JSON array: idempotent writes, same entities.
+    # The same events again, as one JSON array: recognised, not queued twice.
     answer = httpx.post(f"{server.url}/api/v1/lineage", json=events_json(), headers=AUTH)
     assert (answer.status_code, answer.json()) == (201, {"received": 4})
+    delivered(server, 4)
     assert set(lite_contents(lite_path)) == expected_urns(dagster_run_events())
     assert server.metrics.value("received") == 8
+    assert server.metrics.value("duplicates") == 4
 
 
 def test_job_and_dataset_events(server: Running, lite_path: Path) -> None:
@@ -117,8 +127,8 @@ def test_job_and_dataset_events(server: Running, lite_path: Path) -> None:
     client = http_client(server.url, auth={"type": "api_key", "apiKey": TOKEN})
     client.emit(job_event)
     client.emit(dataset_event)
+    delivered(server, 2)
     assert set(lite_contents(lite_path)) == expected_urns([job_event, dataset_event])
-    assert server.metrics.value("stored") == 2
 
 
 def _post(server: Running, body: bytes, headers: dict[str, str] = AUTH) -> httpx.Response:
@@ -144,8 +154,11 @@ def test_400_names_the_bad_field(server: Running) -> None:
     unconvertible["job"]["name"] = ""
     answer = _post(server, json.dumps(unconvertible).encode())
     assert answer.status_code == 400
-    assert answer.json()["message"] == "job.namespace and job.name must be non-empty strings"
-    assert server.metrics.value("stored") == 0
+    assert answer.json()["message"] == (
+        "job.name cannot be converted to DataHub metadata: "
+        "job.namespace and job.name must be non-empty strings"
+    )
+    assert server.metrics.value("accepted") == 0
 
 
 @pytest.mark.parametrize(
@@ -204,25 +217,52 @@ def test_413_over_the_size_limit_declared_streamed_or_inflated(server: Running) 
 def test_gzip_body_as_the_http_transport_compresses_it(server: Running, lite_path: Path) -> None:
     client = http_client(server.url, compression="gzip", auth={"type": "api_key", "apiKey": TOKEN})
     client.emit(dagster_run_events()[0])
-    assert server.metrics.value("stored") == 1
-    corrupt = _post(server, b"\x1f\x8b\x08\x00garbage", {**AUTH, "Content-Encoding": "gzip"})
+    assert server.metrics.value("accepted") == 1
+    gzipped = {**AUTH, "Content-Encoding": "gzip"}
+    corrupt = _post(server, b"\x1f\x8b\x08\x00garbage", gzipped)
     assert corrupt.status_code == 400
+    # a second gzip member is part of the body (RFC 1952); bytes after the end are not
+    first, second = (json.dumps(e).encode() for e in events_json()[1:3])
+    members = gzip.compress(b"[" + first + b",") + gzip.compress(second + b"]")
+    assert _post(server, members, gzipped).json() == {"received": 2}
+    trailing = _post(server, gzip.compress(first) + b"trailing garbage", gzipped)
+    assert trailing.status_code == 400
+    assert "bytes after its end" in trailing.json()["message"]
 
 
-def test_health_and_metrics(server: Running) -> None:
-    assert httpx.get(f"{server.url}/health").json() == {"status": "ok", "queued": {"datahub": 0}}
+def test_health_and_metrics_need_the_token_for_their_details(server: Running) -> None:
+    assert httpx.get(f"{server.url}/health").json() == {"status": "ok"}
+    assert httpx.get(f"{server.url}/metrics").status_code == 401
     _post(server, json.dumps(events_json()[:2]).encode())
     _post(server, b"{}", JSON)
-    metrics = httpx.get(f"{server.url}/metrics")
+    delivered(server, 2)
+    health = httpx.get(f"{server.url}/health", headers=AUTH).json()
+    assert health["status"] == "ok"
+    assert health["destinations"]["datahub"]["state"] == "up"
+    assert health["destinations"]["datahub"]["delivered"] == 2
+    metrics = httpx.get(f"{server.url}/metrics", headers=AUTH)
     assert metrics.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
     values = [line for line in metrics.text.splitlines() if not line.startswith("#")]
     assert values == [
         "ol_bridge_events_received_total 2",
-        "ol_bridge_events_converted_total 2",
-        "ol_bridge_events_stored_total 2",
-        "ol_bridge_events_relayed_total 0",
-        'ol_bridge_events_rejected_total{reason="unauthorized"} 1',
-        "ol_bridge_events_failed_total 0",
+        "ol_bridge_events_accepted_total 2",
         "ol_bridge_events_duplicates_total 0",
+        'ol_bridge_events_delivered_total{destination="datahub"} 2',
+        "ol_bridge_events_parked_total 0",
+        'ol_bridge_events_rejected_total{reason="unauthorized"} 1',
+        "ol_bridge_events_unavailable_total 0",
         'ol_bridge_events_queued{destination="datahub"} 0',
     ]
+
+
+def test_a_non_ascii_token_works_utf8_or_latin1_encoded(tmp_path: Path) -> None:
+    token = "s\u00e9same"
+    with running_server(server_config(tmp_path, token=token)) as running:
+        body = json.dumps(events_json()[0]).encode()
+        for encoded in (token.encode("utf-8"), token.encode("latin-1")):
+            headers = {"Content-Type": "application/json", "Authorization": b"Bearer " + encoded}
+            answer = httpx.post(f"{running.url}/api/v1/lineage", content=body, headers=headers)
+            assert answer.status_code == 201
+        wrong = {"Content-Type": "application/json", "Authorization": b"Bearer s\xc3\xa9sam"}
+        answer = httpx.post(f"{running.url}/api/v1/lineage", content=body, headers=wrong)
+        assert answer.status_code == 401

@@ -4,12 +4,14 @@ from its upstream assets' ``dagster/column_schema``."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import dagster as dg
 from openlineage.client import OpenLineageClient
 
 from ol_bridge.dagster import OpenLineageTranslator, build_openlineage_sensor
+from ol_bridge.datahub import convert_event
 from ol_bridge.naming import NamingConfig
 from tests.dagster.conftest import instance, ol_client, recorder
 from tests.dagster.helpers import by_job, run, tick_until_idle
@@ -88,3 +90,151 @@ def test_select_star_from_upstream_assets_gives_per_column_lineage(
         "net": {(payments_table, "amount"), (refunds_table, "refunded")},
     }
     assert {i["name"] for i in complete["inputs"]} == {payments_table, refunds_table}
+
+
+# -- transformation types of the column lineage (issue 13) -------------------------------
+@dg.asset(key_prefix=WAREHOUSE)
+def customers() -> None:
+    """Upstream tables with no schema given: the SQL qualifies its columns."""
+
+
+@dg.asset(key_prefix=WAREHOUSE)
+def charges() -> None: ...
+
+
+@dg.asset(key_prefix=WAREHOUSE, deps=[customers, charges])
+def customer_value() -> dg.MaterializeResult:
+    sql = """
+        CREATE TABLE analytics.main.customer_value AS
+        WITH cents AS (SELECT p.customer_id, p.amount, p.id FROM charges p)
+        SELECT c.id,
+               SUM(cents.amount) AS lifetime_value,
+               COUNT(DISTINCT cents.id) AS payment_count,
+               MAX(cents.amount) / 100.0 AS top_dollars,
+               md5(c.email) AS email_key,
+               CASE WHEN c.vip THEN 'gold' ELSE 'std' END AS tier
+        FROM customers c JOIN cents ON cents.customer_id = c.id
+        WHERE c.active
+        GROUP BY c.id, c.email, c.vip
+    """
+    return dg.MaterializeResult(metadata={"Query": dg.MetadataValue.text(sql)})
+
+
+@dg.asset(
+    key_prefix=WAREHOUSE,
+    deps=[customers],
+    metadata={
+        "dagster/column_lineage": dg.TableColumnLineage(
+            deps_by_column={
+                "id": [dg.TableColumnDep(asset_key=customers.key, column_name="id")],
+                "email_key": [dg.TableColumnDep(asset_key=customers.key, column_name="email")],
+                "note": [dg.TableColumnDep(asset_key=customers.key, column_name="remark")],
+            }
+        )
+    },
+)
+def customer_keys() -> dg.MaterializeResult:
+    """Declared column lineage (as dagster-dbt gives it) and the SQL that made the table."""
+    sql = (
+        "CREATE TABLE analytics.main.customer_keys AS "
+        "SELECT id, sha256(email) AS email_key, 'n/a' AS note FROM customers"
+    )
+    return dg.MaterializeResult(metadata={"dagster/sql": sql})
+
+
+def _transformations(event: dict[str, Any]) -> dict[str, dict[str, list[tuple[Any, ...]]]]:
+    """output column -> input field -> [(type, subtype, masking)]."""
+    [output] = event["outputs"]
+    return {
+        column: {
+            f"{item['name']}.{item['field']}": [
+                (t["type"], t["subtype"], t["masking"]) for t in item.get("transformations", [])
+            ]
+            for item in spec["inputFields"]
+        }
+        for column, spec in output["facets"]["columnLineage"]["fields"].items()
+    }
+
+
+def _complete(recorder: Any, asset: str) -> dict[str, Any]:
+    [event] = [
+        e
+        for e in by_job(recorder.events, f"value_job.prod__duckdb__analytics__main__{asset}")
+        if e["eventType"] == "COMPLETE"
+    ]
+    return event
+
+
+def test_query_column_lineage_carries_each_edges_transformation(
+    instance: dg.DagsterInstance, ol_client: OpenLineageClient, recorder: Any, ol_validator: Any
+) -> None:
+    naming = NamingConfig.from_dict({"connections": {"duckdb": "duckdb:///data/warehouse.duckdb"}})
+    sensor = build_openlineage_sensor(
+        client=ol_client, translator=OpenLineageTranslator(naming=naming)
+    )
+    defs = dg.Definitions(
+        assets=[customers, charges, customer_value, customer_keys],
+        jobs=[dg.define_asset_job("value_job")],
+        sensors=[sensor],
+    )
+    run(defs, "value_job", instance)
+    tick_until_idle(sensor, instance, defs)
+
+    value = _complete(recorder, "customer_value")
+    ol_validator.validate(value)
+    customers_table, payments_table = "analytics.main.customers", "analytics.main.charges"
+    assert _transformations(value) == {
+        "id": {f"{customers_table}.id": [("DIRECT", "IDENTITY", False)]},
+        "lifetime_value": {f"{payments_table}.amount": [("DIRECT", "AGGREGATION", False)]},
+        "payment_count": {f"{payments_table}.id": [("DIRECT", "AGGREGATION", True)]},
+        "top_dollars": {f"{payments_table}.amount": [("DIRECT", "AGGREGATION", False)]},
+        "email_key": {f"{customers_table}.email": [("DIRECT", "TRANSFORMATION", True)]},
+        "tier": {f"{customers_table}.vip": [("INDIRECT", "CONDITIONAL", False)]},
+    }
+    [output] = value["outputs"]
+    dataset_wide = {
+        (item["name"], item["field"], t["subtype"])
+        for item in output["facets"]["columnLineage"]["dataset"]
+        for t in item["transformations"]
+        if t["type"] == "INDIRECT"
+    }
+    assert dataset_wide == {
+        (payments_table, "customer_id", "JOIN"),
+        (customers_table, "id", "JOIN"),
+        (customers_table, "active", "FILTER"),
+        (customers_table, "id", "GROUP_BY"),
+        (customers_table, "email", "GROUP_BY"),
+        (customers_table, "vip", "GROUP_BY"),
+    }
+
+    # Declared edges keep their names and take the SQL's types; one the SQL does not
+    # show (``note`` is a literal there) claims no transformation.
+    keys = _complete(recorder, "customer_keys")
+    ol_validator.validate(keys)
+    assert _transformations(keys) == {
+        "id": {f"{customers_table}.id": [("DIRECT", "IDENTITY", False)]},
+        "email_key": {f"{customers_table}.email": [("DIRECT", "TRANSFORMATION", True)]},
+        "note": {f"{customers_table}.remark": []},
+    }
+
+    # DataHub: one fine-grained edge per input field, its TYPE:SUBTYPE list first in the
+    # transform operation, as DataHub's own converter writes it; dataset-wide INDIRECT
+    # inputs are no column edges there.
+    operations = {
+        (path.split("/")[2].split("\n")[0], path.rsplit(",", 1)[-1].rstrip(")"))
+        for path in _fine_grained_paths(value)
+        if "customer_value,PROD),tier)" in path or "lifetime_value)" in path
+    }
+    assert operations == {("-- DIRECT:AGGREGATION", "amount"), ("-- INDIRECT:CONDITIONAL", "vip")}
+    assert len(_fine_grained_paths(value)) == 6
+
+
+def _fine_grained_paths(event: dict[str, Any]) -> list[str]:
+    out = []
+    for proposal in convert_event(event):
+        mcp = proposal.make_mcp() if hasattr(proposal, "make_mcp") else proposal
+        if mcp.aspectName == "dataJobInputOutput" and mcp.aspect is not None:
+            for op in json.loads(mcp.aspect.value):
+                if op["path"].startswith("/fineGrainedLineages/"):
+                    out.append(op["path"])
+    return out

@@ -87,6 +87,8 @@ class FileSink:
             with os.fdopen(handle, "w", encoding="utf-8") as tmp:
                 json.dump(self._records, tmp, indent=2)
                 tmp.write("\n")
+            # mkstemp makes the file 0600: give it the mode a plain open() would have
+            os.chmod(tmp_name, _created_file_mode(self._path))
             os.replace(tmp_name, self._path)
         except OSError as error:
             Path(tmp_name).unlink(missing_ok=True)
@@ -95,3 +97,13 @@ class FileSink:
 
     def close(self) -> None:
         self.flush()
+
+
+def _created_file_mode(path: Path) -> int:
+    """The existing file's mode, else what ``open()`` would create (0666 less the umask)."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask

@@ -37,6 +37,7 @@ from datahub.lite.lite_util import get_datahub_lite
 from datahub.metadata.schema_classes import ChangeTypeClass, MetadataChangeProposalClass
 
 from ol_bridge._compat.datahub import Aspect, close_lite_without_reindex, is_aspect
+from ol_bridge.datahub.schema_json import SchemaJsonError, normalize_json
 from ol_bridge.datahub.sinks import lite_bulk
 from ol_bridge.datahub.sinks.base import Proposal
 from ol_bridge.datahub.sinks.patch import apply_patch
@@ -104,17 +105,20 @@ class LiteSink:
         return self._path
 
     def write(self, mcps: Sequence[Proposal]) -> None:
-        """Store ``mcps`` in order, in one transaction (all of them or none)."""
+        """Store ``mcps`` in order, and index the entities they wrote, in one transaction
+        (all of them or none)."""
         if not mcps:
             return
         with _writable(self._path) as lite:
             if any(getattr(m, "systemMetadata", None) is not None for m in mcps):
-                urns = self._write_one_by_one(lite, mcps)  # Lite's own rules for those
+                # Lite's own rules for those; indexed at the next flush
+                self._unindexed.update(self._write_one_by_one(lite, mcps))
             else:
-                urns = self._write_batch(lite, mcps)
-        self._unindexed.update(urns)
+                self._write_batch(lite, mcps)
 
-    def _write_batch(self, lite: DataHubLiteLocal[Any], mcps: Sequence[Proposal]) -> list[str]:
+    def _write_batch(self, lite: DataHubLiteLocal[Any], mcps: Sequence[Proposal]) -> None:
+        # Indexing here rather than in flush saves opening the file a second time (DuckDB's
+        # connect is most of a small batch's cost); the edges are the same.
         db = _connection(lite)
         recorder = lite_bulk.EdgeRecorder()
         db.begin()
@@ -128,12 +132,13 @@ class LiteSink:
                 latest[(write.urn, write.name)] = write.json
                 writes.append(write)
             lite_bulk.write_aspects(db, writes, recorder, current)
+            typed = {(w.urn, w.name): w.typed for w in writes if w.typed is not None}
+            lite_bulk.index_entities(db, [w.urn for w in writes], recorder, typed)
             lite_bulk.apply_edges(db, recorder.ops)
             db.commit()
         except BaseException:
             db.rollback()
             raise
-        return [w.urn for w in writes]
 
     def _write_one_by_one(self, lite: DataHubLiteLocal[Any], mcps: Sequence[Proposal]) -> list[str]:
         urns = []
@@ -152,12 +157,14 @@ class LiteSink:
         return _raw_to_upsert(lite, mcp)
 
     def flush(self) -> None:
-        """Bring Lite's browse index up to date for the entities written since the last flush.
+        """Bring Lite's browse index up to date for entities a ``write`` left unindexed.
 
-        Every ``write`` commits its aspects before it returns; only the index edges that
-        ``datahub lite ls`` browses are made here, with Lite's own hooks, for just those
-        entities (Lite's ``reindex`` redoes every entity stored, which is what made its
-        ``close()`` slower the more the store held), in one transaction.
+        Every ``write`` commits its aspects before it returns, and a batch write also makes
+        the index edges ``datahub lite ls`` browses for the entities it wrote, with Lite's
+        own hooks (Lite's ``reindex`` redoes every entity stored, which is what made its
+        ``close()`` slower the more the store held). Proposals with their own system
+        metadata go through Lite's ``write`` one by one; their entities are indexed here,
+        in one transaction.
         """
         if not self._unindexed:
             return
@@ -215,10 +222,42 @@ def _aspect_write(mcp: Proposal, latest: dict[tuple[str, str], Any]) -> lite_bul
             lite_bulk.typed_if_indexed(name, aspect),
         )
     key = (str(mcp.entityUrn), str(mcp.aspectName))
-    patched = _patched_aspect(mcp, lambda: latest.get(key))
-    return lite_bulk.AspectWrite(
-        key[0], key[1], lite_bulk.gms_json(patched), lite_bulk.typed_if_indexed(key[1], patched)
-    )
+    stored = _patched_json(mcp, lambda: latest.get(key))
+    typed = None
+    if key[1] in lite_bulk.INDEXED_ASPECTS:  # Lite's hooks read the typed aspect
+        typed = ASPECT_MAP[key[1]].from_obj(post_json_transform(stored))
+    return lite_bulk.AspectWrite(key[0], key[1], stored, typed)
+
+
+def _patched_json(mcp: MetadataChangeProposalClass, current: Any) -> Any:
+    """The aspect JSON a raw proposal stores: its UPSERT value, or its PATCH applied to
+    ``current()`` (GMS JSON, None when there is none); normalized and checked against the
+    aspect's schema as Lite's own ``write`` would store it (``schema_json``)."""
+    aspect_name, urn = mcp.aspectName, mcp.entityUrn
+    if aspect_name is None or urn is None or mcp.aspect is None:
+        raise LitePatchError(
+            "DataHub Lite needs proposals with entityUrn, aspectName and aspect; got "
+            f"{mcp.entityType} {urn!r} {aspect_name!r}."
+        )
+    aspect_class = ASPECT_MAP.get(aspect_name)
+    if aspect_class is None:
+        raise LitePatchError(f"Unknown DataHub aspect {aspect_name!r} for {urn}.")
+    payload: Any = json.loads(mcp.aspect.value)
+    content_type = mcp.aspect.contentType
+    if mcp.changeType == ChangeTypeClass.PATCH and content_type == JSON_PATCH_CONTENT_TYPE:
+        payload = apply_patch(aspect_name, current(), payload)
+    elif mcp.changeType != ChangeTypeClass.UPSERT or content_type != JSON_CONTENT_TYPE:
+        raise LitePatchError(
+            f"DataHub Lite cannot store a {mcp.changeType} proposal with content type "
+            f"{mcp.aspect.contentType} ({aspect_name} of {urn})."
+        )
+    try:
+        return normalize_json(aspect_class, payload)
+    except SchemaJsonError as error:
+        raise LitePatchError(
+            f"After applying the PATCH, aspect {aspect_name} of {urn} does not fit DataHub's "
+            f"schema: {error}"
+        ) from error
 
 
 def _raw_to_upsert(

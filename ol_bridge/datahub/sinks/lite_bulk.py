@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -36,7 +36,7 @@ from datahub.metadata.schema_classes import (
 )
 
 from ol_bridge._compat.datahub import Aspect, is_aspect
-from ol_bridge.datahub.aspect_json import aspect_json
+from ol_bridge.datahub.schema_json import aspect_to_json
 
 #: Aspects Lite's indexing hooks look at; the others never make an edge.
 INDEXED_ASPECTS: frozenset[str] = frozenset(
@@ -76,6 +76,9 @@ class Current:
     version: int
     in_store: bool
     changed: bool = False
+    #: ``json.dumps`` of ``metadata`` / ``system_metadata`` when this batch made them
+    text: str | None = None
+    system_text: str | None = None
 
 
 class EdgeRecorder(DuckDBLite):
@@ -150,24 +153,24 @@ def write_aspects(
     written: list[str] = []
     now = int(time.time() * 1000.0)
     # What Lite stores for a proposal without system metadata (one conversion per batch)
-    template = json.dumps(SystemMetadataClass(lastObserved=now, properties={}).to_obj())
+    template = SystemMetadataClass(lastObserved=now, properties={}).to_obj()
     for write in writes:
         key = (write.urn, write.name)
         state = current.get(key)
-        system = json.loads(template)
         if state is not None and state.metadata == write.json:
             state.system_metadata = {**state.system_metadata, "lastObserved": now}
+            state.system_text = None
             state.changed = True
             continue
         version = 1 if state is None else state.version + 1
-        system["properties"]["sysVersion"] = str(version)
-        text = json.dumps(write.json)
-        inserts.append((write.urn, write.name, version, text, json.dumps(system), now))
+        system = {**template, "properties": {"sysVersion": str(version)}}
+        text, system_text = json.dumps(write.json), json.dumps(system)
+        inserts.append((write.urn, write.name, version, text, system_text, now))
         if state is None:
-            current[key] = Current(write.json, system, version, False, True)
+            current[key] = Current(write.json, system, version, False, True, text, system_text)
         else:
             state.metadata, state.system_metadata, state.version = write.json, system, version
-            state.changed = True
+            state.text, state.system_text, state.changed = text, system_text, True
         written.append(write.urn)
         if write.typed is not None:
             recorder.post_update_hook(write.urn, write.name, write.typed)
@@ -175,7 +178,12 @@ def write_aspects(
     for (urn, name), state in current.items():
         if not state.changed:
             continue
-        row = (json.dumps(state.metadata), json.dumps(state.system_metadata))
+        row = (
+            state.text if state.text is not None else json.dumps(state.metadata),
+            state.system_text
+            if state.system_text is not None
+            else json.dumps(state.system_metadata),
+        )
         if state.in_store:
             updates.append((urn, name, *row))
         else:
@@ -198,23 +206,33 @@ def _created_on(state: Current) -> int:
     return int(observed) if observed is not None else int(time.time() * 1000.0)
 
 
-def index_entities(db: Any, urns: Iterable[str], recorder: EdgeRecorder) -> None:
+def index_entities(
+    db: Any,
+    urns: Iterable[str],
+    recorder: EdgeRecorder,
+    known: Mapping[_Key, Aspect] | None = None,
+) -> None:
     """Lite's per-entity indexing (what its ``reindex`` does) for ``urns``, on ``recorder``:
     ``post_update_hook`` for each stored aspect, then ``global_post_update_hook``. Only the
-    aspects those hooks read are decoded."""
+    aspects those hooks read are read, and only those not in ``known`` (the typed aspects
+    the caller just stored) are decoded."""
+    known = known or {}
     wanted = sorted(set(urns))
     stored: dict[str, dict[str, Aspect]] = {urn: {} for urn in wanted}
+    names = sorted(INDEXED_ASPECTS)
     for start in range(0, len(wanted), 2000):
         rows = db.execute(
             "SELECT urn, aspect_name, metadata FROM metadata_aspect_v2 "
             "WHERE version = 0 AND urn IN (SELECT UNNEST(?::VARCHAR[])) "
+            "AND aspect_name IN (SELECT UNNEST(?::VARCHAR[])) "
             "ORDER BY urn, aspect_name",
-            [wanted[start : start + 2000]],
+            [wanted[start : start + 2000], names],
         ).fetchall()
         for urn, name, metadata in rows:
-            if name in INDEXED_ASPECTS:
-                aspect_class = ASPECT_MAP[name]
-                stored[urn][name] = aspect_class.from_obj(post_json_transform(json.loads(metadata)))
+            aspect = known.get((urn, name))
+            if aspect is None:
+                aspect = ASPECT_MAP[name].from_obj(post_json_transform(json.loads(metadata)))
+            stored[urn][name] = aspect
     for urn in wanted:
         aspects = stored[urn]
         for name, aspect in aspects.items():
@@ -237,11 +255,11 @@ def apply_edges(db: Any, ops: Sequence[tuple[Any, ...]]) -> None:
         ).fetchall()
         for src, rel, dst, label in rows:
             original.setdefault((src, rel), []).append([dst, label])
-    state = {key: [list(row) for row in rows] for key, rows in original.items()}
+    state = _EdgeState({key: [list(row) for row in rows] for key, rows in original.items()})
     for op in ops:
-        _simulate(state, op)
+        state.simulate(op)
     before = {(s, r, d): label for (s, r), rows in original.items() for d, label in rows}
-    after = {(s, r, d): label for (s, r), rows in state.items() for d, label in rows}
+    after = {(s, r, d): label for (s, r), rows in state.rows.items() for d, label in rows}
     deleted = [key for key in before if key not in after]
     inserted = [(*key, label) for key, label in after.items() if key not in before]
     relabelled = [
@@ -266,26 +284,48 @@ def apply_edges(db: Any, ops: Sequence[tuple[Any, ...]]) -> None:
         )
 
 
-def _simulate(state: dict[tuple[str, str], list[list[Any]]], op: tuple[Any, ...]) -> None:
-    """One of Lite's ``add_edge`` / ``remove_edge`` calls on the in-memory edge rows."""
-    if op[0] == "remove":
-        state.pop((op[1], op[2]), None)
-        return
-    _, src, rel, dst, label, remove_existing = op
-    rows = state.setdefault((src, rel), [])
-    match = rows if remove_existing else [row for row in rows if row[0] == dst]
-    if not match:
-        rows.append([dst, label])
-        return
-    first_dst, first_label = match[0]
-    if first_dst != dst:  # only with remove_existing: every (src, rel) row is repointed
-        for row in rows:
-            row[0] = dst
-            if first_label != label:
-                row[1] = label
-    elif first_label != label:
-        for row in rows:
-            if row[0] == dst:
+class _EdgeState:
+    """The edge rows of the sources a batch touches, with each (source, relationship)'s rows
+    also indexed by destination: a platform or container has thousands of edges, and each
+    of Lite's ``add_edge`` calls looks its destination up."""
+
+    def __init__(self, rows: dict[tuple[str, str], list[list[Any]]]) -> None:
+        self.rows = rows
+        self._by_dst: dict[tuple[str, str], dict[str, list[list[Any]]]] = {}
+
+    def _index(self, key: tuple[str, str]) -> dict[str, list[list[Any]]]:
+        index = self._by_dst.get(key)
+        if index is None:
+            index = self._by_dst[key] = {}
+            for row in self.rows.get(key, ()):
+                index.setdefault(row[0], []).append(row)
+        return index
+
+    def simulate(self, op: tuple[Any, ...]) -> None:
+        """One of Lite's ``add_edge`` / ``remove_edge`` calls on the in-memory edge rows."""
+        if op[0] == "remove":
+            self.rows.pop((op[1], op[2]), None)
+            self._by_dst.pop((op[1], op[2]), None)
+            return
+        _, src, rel, dst, label, remove_existing = op
+        key = (src, rel)
+        rows = self.rows.setdefault(key, [])
+        index = self._index(key)
+        match = rows if remove_existing else index.get(dst, [])
+        if not match:
+            row = [dst, label]
+            rows.append(row)
+            index.setdefault(dst, []).append(row)
+            return
+        first_dst, first_label = match[0]
+        if first_dst != dst:  # only with remove_existing: every (src, rel) row is repointed
+            for row in rows:
+                row[0] = dst
+                if first_label != label:
+                    row[1] = label
+            self._by_dst[key] = {dst: list(rows)}
+        elif first_label != label:
+            for row in index.get(dst, []):
                 row[1] = label
 
 
@@ -296,4 +336,4 @@ def typed_if_indexed(name: str, aspect: Any) -> Aspect | None:
 
 def gms_json(aspect: Aspect) -> Any:
     """An aspect in the JSON form Lite stores (and GMS speaks)."""
-    return aspect_json(aspect)
+    return aspect_to_json(aspect)

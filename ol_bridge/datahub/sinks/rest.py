@@ -1,11 +1,11 @@
 """REST sink: DataHub GMS through acryl-datahub's ``DataHubRestEmitter``.
 
-Writes are batched: each ``write`` goes out with ``emit_mcps``, which posts the whole
-batch to ``POST /aspects?action=ingestProposalBatch`` (Rest.li, the default) or, with
-``endpoint="openapi"``, to ``POST /openapi/v3/entity/<entityType>`` (one request per
-entity type and change method). Either way a converted run costs a handful of HTTP
-requests, not one per aspect. The emitter itself splits a batch that exceeds GMS's
-payload limits.
+Writes are batched: each ``write`` goes to ``POST /aspects?action=ingestProposalBatch``
+(Rest.li, the default), in the requests ``emit_mcps`` would send, built by
+:mod:`~ol_bridge.datahub.sinks.restli_body` and split at GMS's payload limits; or, with
+``endpoint="openapi"``, through ``emit_mcps`` to ``POST /openapi/v3/entity/<entityType>``
+(one request per entity type and change method). Either way a converted run costs a
+handful of HTTP requests, not one per aspect.
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ from collections.abc import Sequence
 from typing import Literal
 
 from datahub.configuration.common import ConfigurationError, OperationalError
-from datahub.emitter.mcp import MetadataChangeProposalWrapper
 from datahub.emitter.rest_emitter import DataHubRestEmitter, EmitMode
 
-from ol_bridge.datahub.aspect_json import serialized_proposal
+from ol_bridge.datahub.sinks import restli_body
 from ol_bridge.datahub.sinks.base import Proposal
 from ol_bridge.errors import ConfigError, DeliveryError
 
@@ -73,14 +72,12 @@ class RestSink:
         if not mcps:
             return
         emitter = self._connect()
-        if self._endpoint == "restli":
-            # the same request body; the converter's typed aspects skip avrogen's re-validation
-            mcps = [
-                serialized_proposal(m) if isinstance(m, MetadataChangeProposalWrapper) else m
-                for m in mcps
-            ]
         try:
-            emitter.emit_mcps(list(mcps), emit_mode=EmitMode.SYNC_PRIMARY)
+            if self._endpoint == "restli":
+                # the bodies emit_mcps would send, built without avrogen's walks
+                restli_body.post_batches(emitter, restli_body.batch_bodies(mcps))
+            else:
+                emitter.emit_mcps(list(mcps), emit_mode=EmitMode.SYNC_PRIMARY)
         except OperationalError as error:
             raise DeliveryError(
                 f"DataHub GMS at {self._server} refused or did not answer a batch of "

@@ -29,6 +29,8 @@ from typing import Any
 import attrs
 from dagster import DagsterInstance
 
+from ol_bridge.dagster import dbt
+
 log = logging.getLogger(__name__)
 
 #: dagster-dbt's log line when it seeds a run's target folder with the partial parse file
@@ -81,6 +83,7 @@ _RUN_TARGETS: OrderedDict[str, tuple[Path, ...]] = OrderedDict()
 
 def forget_read_artifacts() -> None:
     """Drop what was read (tests: make the next reader find the files by itself)."""
+    dbt.forget_read_results()
     _INVOCATIONS.clear()
     _MISSING.clear()
     _RUN_TARGETS.clear()

@@ -109,6 +109,22 @@ def asset_lineage(
     return translator.get_asset_lineage(run, step, asset_key, builder.result())
 
 
+def unmaterialized_asset_lineage(
+    run: RunInfo,
+    step: StepInfo,
+    asset_key: AssetKey,
+    translator: OpenLineageTranslator,
+    catalog: AssetCatalog,
+) -> StepLineage:
+    """An asset a failed multi-asset step was to materialize and did not (a dbt model that
+    failed, or was skipped after an upstream failed): its upstreams, and itself as output,
+    described by its definition (or recorded description) only."""
+    builder = _StepLineageBuilder(run, step, translator, catalog, plan_inputs=False)
+    builder.add_planned_output(asset_key)
+    builder.add_upstream_assets([asset_key])
+    return translator.get_asset_lineage(run, step, asset_key, builder.result())
+
+
 def checks_lineage(
     run: RunInfo,
     step: StepInfo,
@@ -228,6 +244,17 @@ class _StepLineageBuilder:
             )
         elif "columnLineage" in draft.facets:
             self.add_dbt_transformations(key, dataset, draft, run_metadata)
+
+    def add_planned_output(self, key: AssetKey) -> None:
+        """An output the step did not write: named as usual, described by its definition,
+        without a schema (the table is as the last run that wrote it left it; a schema
+        here would replace its columns' types with the definition's)."""
+        description = self.describe(key)
+        dataset = self.asset_dataset(key, self.upstream_metadata(key))
+        facets = self.asset_facets(key, dataset, description, description.naming_metadata)
+        facets.pop("schema", None)
+        facets.pop("columnLineage", None)
+        self.found.output(dataset).facets.update(facets)
 
     def add_asset_input(self, key: AssetKey, run_metadata: Mapping[str, Any] | None = None) -> None:
         if run_metadata:  # an observation: this run's own metadata names it

@@ -25,6 +25,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable
 from typing import Any, TypeGuard
 
@@ -62,7 +63,7 @@ def post_restli_batch(emitter: Any, body: str) -> None:
 def upserts_of(urn: str, aspects: Iterable[Aspect]) -> list[MetadataChangeProposalWrapper]:
     """``[MetadataChangeProposalWrapper(entityUrn=urn, aspect=a) for a in aspects]``: equal
     instances, field for field, without the per-proposal checks (see the module)."""
-    entity_type = guess_entity_type(urn)
+    entity_type = _entity_type(urn)
     out = []
     for aspect in aspects:
         proposal = object.__new__(MetadataChangeProposalWrapper)
@@ -75,6 +76,12 @@ def upserts_of(urn: str, aspects: Iterable[Aspect]) -> list[MetadataChangePropos
         fields["aspect"] = aspect
         out.append(proposal)
     return out
+
+
+@functools.lru_cache(maxsize=8192)
+def _entity_type(urn: str) -> str:
+    # the same few URNs (a run's flow and job, its datasets) come back on every event
+    return guess_entity_type(urn)
 
 
 __all__ = [

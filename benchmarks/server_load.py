@@ -321,9 +321,10 @@ def throughput(args: argparse.Namespace) -> None:
     print(f"client: {client}; receiver {placement}")
     print(
         "| events/request | connections | events/s acknowledged | events per CPU-second of "
-        f"serve | serve's CPU (cores) | p50 | p99 | lost |{' relayed |' if args.relay else ''}"
+        "serve | of which system | serve's CPU (cores) | p50 | p99 | lost |"
+        + (" relayed |" if args.relay else "")
     )
-    print(f"|---|---|---|---|---|---|---|---|{'---|' if args.relay else ''}")
+    print(f"|---|---|---|---|---|---|---|---|---|{'---|' if args.relay else ''}")
     first = 0
     for batch in args.batch:
         for connections in args.connections:
@@ -346,6 +347,7 @@ def throughput(args: argparse.Namespace) -> None:
                         else None
                     )
                     cpu_before = cpu_seconds(process)
+                    system_before = process.cpu_times().system
                     with profiled(process, profile, args.seconds):
                         if client == "wrk":
                             result = load_wrk(url, connections, batch, args.seconds, Path(tmp))
@@ -363,6 +365,7 @@ def throughput(args: argparse.Namespace) -> None:
                             time.sleep(0.2)
                         relayed = f" {len(marquez.events):,} |"
                     cpu = cpu_seconds(process) - cpu_before
+                    system = process.cpu_times().system - system_before
                     wall = result.elapsed + time.monotonic() - waiting
                 first += 10_000_000
                 stored = stored_runs(gms)
@@ -373,7 +376,7 @@ def throughput(args: argparse.Namespace) -> None:
                 others = {k: v for k, v in result.statuses.items() if k != 201}
                 print(
                     f"| {batch} | {connections} | {result.acknowledged / result.elapsed:,.0f} | "
-                    f"{result.acknowledged / cpu:,.0f} | {cpu / wall:.2f} | "
+                    f"{result.acknowledged / cpu:,.0f} | {system / cpu:.0%} | {cpu / wall:.2f} | "
                     f"{milliseconds(result.p50)} | {milliseconds(result.p99)} | {lost} |{relayed}"
                     + (f" other answers: {others}" if others else ""),
                     flush=True,

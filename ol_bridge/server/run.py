@@ -50,8 +50,8 @@ def uvicorn_server(config: ServerConfig, *, metrics: Metrics | None = None) -> u
         host=config.host,
         port=config.port,
         lifespan="on",
-        # h11, the pure-Python parser, with a header timeout (timeouts.py); the same
-        # behaviour whatever optional wheels are present
+        # httptools (a declared dependency, so always this parser) with a header timeout
+        # and a header size limit (timeouts.py)
         http=header_timeout_protocol(config.header_timeout_sec),
         timeout_keep_alive=max(1, round(config.keep_alive_timeout_sec)),
         timeout_graceful_shutdown=max(1, round(config.shutdown_timeout_sec)),

@@ -24,10 +24,10 @@ from ol_bridge.errors import ConfigError
 # Heavy imports (dagster, openlineage, acryl-datahub) are made where they are used, so
 # `ol-bridge <command> --help` stays fast (tests/test_cli.py checks it).
 if TYPE_CHECKING:
+    from dagster import RepositoryDefinition
     from openlineage.client import OpenLineageClient
 
     from ol_bridge.backfill import BackfillResult, RunOutcome
-    from ol_bridge.dagster.catalog import AssetCatalog
     from ol_bridge.dagster.translator import OpenLineageTranslator
     from ol_bridge.delivery import SensorDelivery
 
@@ -151,6 +151,7 @@ def backfill(
         save_state,
         select_runs,
     )
+    from ol_bridge.dagster.catalog import AssetCatalog
     from ol_bridge.delivery import DeliveryConfig, SensorDelivery, split_destinations
 
     if dagster_home is None:
@@ -162,13 +163,16 @@ def backfill(
     except ValueError as error:
         raise click.UsageError(str(error)) from error
     translator = _translator(translator_ref)
-    catalog = _catalog(definitions_ref)
+    repository = _repository(definitions_ref)
     client = _client(events_file)
     destinations = [d.name for d in split_destinations(client.transport)]
     # progress is per destination set: a backfill into a file says nothing of Marquez
     state_path = state_path or default_state_path(dagster_home, destinations)
     resend = resend or restart  # starting again means sending again
     with DagsterInstance.from_config(str(dagster_home)) as instance:
+        # the instance too: upstream names from their latest materializations, dbt models
+        # from their runs' dbt artifacts, also without --definitions
+        catalog = AssetCatalog(repository, instance)
         runs = select_runs(instance, selection)
         state = BackfillState() if restart else load_state(state_path)
         pending = sum(1 for run in runs if run.run_id not in state.completed)
@@ -341,17 +345,15 @@ def _translator(reference: str | None) -> OpenLineageTranslator:
     return found
 
 
-def _catalog(reference: str | None) -> AssetCatalog:
+def _repository(reference: str | None) -> RepositoryDefinition | None:
     from dagster import Definitions
 
-    from ol_bridge.dagster.catalog import AssetCatalog
-
     if reference is None:
-        return AssetCatalog()
+        return None
     found = load_object(reference)
     if not isinstance(found, Definitions):
         raise ConfigError(f"{reference} is a {type(found).__name__}, not a dagster Definitions.")
-    return AssetCatalog(found.get_repository_def())
+    return found.get_repository_def()
 
 
 @contextmanager

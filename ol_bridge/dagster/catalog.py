@@ -1,36 +1,27 @@
-"""Definition-time knowledge of assets (description, owners, schema, deps) from the sensor's
-own code location. Runs of other code locations still get lineage from the event log and
-run snapshots; this only enriches it where the definitions are at hand."""
+"""What is known of assets beyond the events of a run: their definitions (description,
+owners, schema, deps) where the sensor's own code location has them, their latest
+materializations in the instance, and, for dbt nodes of any code location, what the run's
+own dbt artifacts say (``dbt_runs.py``, ``dbt_manifest.py``), so that a dbt model is named
+and described the same with or without its definitions at hand."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import logging
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
-import attrs
 from dagster import AssetCheckKey, AssetKey, DagsterEventType, DagsterInstance, RepositoryDefinition
 
+from ol_bridge.dagster import dbt, dbt_manifest
+from ol_bridge.dagster.dbt_runs import DbtInvocation, DbtRunArtifacts
+from ol_bridge.dagster.descriptions import AssetDescription
 from ol_bridge.errors import DagsterReadError
 
+log = logging.getLogger(__name__)
+
 View = TypeVar("View")
-
-
-@attrs.frozen
-class AssetDescription:
-    metadata: Mapping[str, Any] = attrs.field(factory=dict)
-    description: str | None = None
-    owners: Sequence[str] = ()
-    tags: Mapping[str, str] = attrs.field(factory=dict)
-    kinds: Sequence[str] = ()
-    group_name: str | None = None
-    parent_keys: Sequence[AssetKey] = ()
-
-    @property
-    def naming_metadata(self) -> dict[str, Any]:
-        """Definition metadata with the asset's kinds as ``dagster/kind/<kind>`` tags, as
-        the translator reads them: ``kinds={"duckdb"}`` gives ``dagster/table_name`` its
-        platform."""
-        return {**{f"dagster/kind/{kind}": "" for kind in self.kinds}, **self.metadata}
 
 
 class AssetCatalog:
@@ -45,6 +36,15 @@ class AssetCatalog:
         self._instance = instance
         self._cache: dict[AssetKey, AssetDescription | None] = {}
         self._materialized: dict[AssetKey, Mapping[str, Any]] = {}
+        #: the run of each latest materialization known (where its dbt artifacts are)
+        self._materialized_in: dict[AssetKey, str] = {}
+        self._recorded: dict[AssetKey, AssetDescription] = {}
+        #: dbt nodes of the manifests read so far, by dagster-dbt's default asset key
+        self._dbt_keys: dict[AssetKey, tuple[DbtInvocation, str]] = {}
+        #: dbt unique id -> the asset key the instance recorded it under
+        self._dbt_ids: dict[str, AssetKey] = {}
+        self._target_dirs: list[Path] | None = None
+        self._dbt = DbtRunArtifacts(instance, self._dbt_target_dirs)
         self._upstream_views: dict[AssetKey, dict[str | None, Any]] = {}
         self._handled_outputs: dict[str, dict[tuple[str, str], Mapping[str, Any]]] = {}
 
@@ -62,7 +62,9 @@ class AssetCatalog:
             views[code_location] = build()
         return views[code_location]  # type: ignore[no-any-return]
 
-    def remember_materialization(self, key: AssetKey, metadata: Mapping[str, Any]) -> None:
+    def remember_materialization(
+        self, key: AssetKey, metadata: Mapping[str, Any], run_id: str | None = None
+    ) -> None:
         """A materialization this tick just read: later lookups of ``key`` need no query.
 
         Runs are walked oldest first, so the last one remembered is the latest. In an asset
@@ -70,6 +72,10 @@ class AssetCatalog:
         storage query per upstream asset (the largest cost of a tick in the benchmarks).
         """
         self._materialized[key] = metadata
+        self._note_dbt_id(key, metadata)
+        if run_id is not None:
+            self._materialized_in[key] = run_id
+        self._recorded.pop(key, None)
         self._upstream_views.pop(key, None)  # its inputs are named from this one now
 
     def prefetch(self, keys: Iterable[AssetKey]) -> None:
@@ -95,6 +101,9 @@ class AssetCatalog:
             event = entry.last_materialization if entry is not None else None
             materialization = event.asset_materialization if event is not None else None
             self._materialized[key] = dict(materialization.metadata) if materialization else {}
+            self._note_dbt_id(key, self._materialized[key])
+            if event is not None:
+                self._materialized_in[key] = event.run_id
 
     def last_materialization_metadata(self, key: AssetKey) -> Mapping[str, Any]:
         """Metadata of the asset's latest materialization, in any run or code location.
@@ -140,9 +149,112 @@ class AssetCatalog:
         return description
 
     def describe(self, key: AssetKey) -> AssetDescription | None:
+        """The asset's definition; without it, what the instance recorded of a dbt node."""
         if key not in self._cache:
             self._cache[key] = self._lookup(key)
-        return self._cache[key]
+        return self._cache[key] or self.recorded(key)
+
+    def is_defined(self, key: AssetKey) -> bool:
+        if key not in self._cache:
+            self._cache[key] = self._lookup(key)
+        return self._cache[key] is not None
+
+    # -- review of e6ba315: dbt nodes without their definitions ---------------------------
+    def recorded(self, key: AssetKey) -> AssetDescription | None:
+        """A dbt node as its definition would describe it, from the manifest its run's dbt
+        invocation wrote: the node its latest materialization records (``unique_id``,
+        ``invocation_id``), else, for an asset never materialized (a dbt source), the node
+        whose default asset key it is in a manifest read already."""
+        if key in self._recorded:
+            return self._recorded[key]
+        metadata = self.last_materialization_metadata(key)
+        unique_id, invocation_id = dbt.run_unique_id(metadata), dbt.run_invocation_id(metadata)
+        run_id = self._materialized_in.get(key)
+        found: tuple[DbtInvocation, str] | None = None
+        if unique_id and invocation_id and run_id:
+            invocation = self._dbt.invocation(run_id, invocation_id)
+            if invocation is not None:
+                self.learn_dbt_invocation(invocation, {unique_id: key})
+                found = (invocation, unique_id)
+        elif not metadata:  # never materialized: a dbt source, maybe
+            found = self._dbt_keys.get(key)
+        if found is None:
+            return None
+        invocation, unique_id = found
+        description = dbt_manifest.describe_node(
+            invocation.manifest,
+            unique_id,
+            dbt_manifest.RecordedProject(
+                invocation.folder.parent.parent, Path(invocation.folder.parent.name)
+            ),
+            self._recorded_keys(),
+        )
+        if description is not None:
+            self._recorded[key] = description
+        return description
+
+    def learn_dbt_invocation(
+        self, invocation: DbtInvocation, recorded_keys: Mapping[str, AssetKey] | None = None
+    ) -> None:
+        """Index the nodes of an invocation's manifest by their default asset keys; the keys
+        the instance recorded for some of them (``recorded_keys``) win."""
+        for key, unique_id in dbt_manifest.asset_keys(invocation.manifest).items():
+            self._dbt_keys.setdefault(key, (invocation, unique_id))
+        for unique_id, key in (recorded_keys or {}).items():
+            self._dbt_keys[key] = (invocation, unique_id)
+
+    def dbt_invocations(
+        self, run_id: str, op_name: str, messages: Iterable[str]
+    ) -> list[DbtInvocation]:
+        """The readable dbt invocations of one op of a run, oldest first."""
+        return self._dbt.step_invocations(run_id, op_name, messages)
+
+    def _note_dbt_id(self, key: AssetKey, metadata: Mapping[str, Any]) -> None:
+        unique_id = dbt.run_unique_id(metadata)
+        if unique_id is not None:
+            self._dbt_ids[unique_id] = key
+
+    def _recorded_keys(self) -> Mapping[str, AssetKey]:
+        return self._dbt_ids
+
+    def _dbt_target_dirs(self) -> list[Path]:
+        """The target folders of the dbt projects in the sensor's own definitions."""
+        if self._target_dirs is not None:
+            return self._target_dirs
+        found: list[Path] = []
+        for key in self._graph.get_all_asset_keys() if self._graph is not None else ():
+            description = self._cache.get(key) or self._lookup(key)
+            node = dbt.dbt_node(description.metadata) if description is not None else None
+            if node is not None and node.target_dir is not None and node.target_dir not in found:
+                found.append(node.target_dir)
+        self._target_dirs = found
+        return found
+
+    def explain_fallback(self, key: AssetKey, metadata: Mapping[str, Any], name: str) -> None:
+        """Say once per asset why an asset the instance knows more of than its key got its
+        key's fallback dataset name (no definitions here to say more)."""
+        if key in _EXPLAINED:
+            return
+        _EXPLAINED[key] = True
+        while len(_EXPLAINED) > 4096:
+            _EXPLAINED.popitem(last=False)
+        reason = _fallback_reason(key, metadata, self._materialized_in.get(key))
+        level = logging.WARNING
+        if reason is None:  # nothing lost that the instance knows of
+            level = logging.INFO
+            reason = (
+                "its definition is not in this code location and its materialization "
+                "records no table name, path or URI."
+            )
+        log.log(
+            level,
+            "Asset %s gets the fallback dataset name %s: %s Define the OpenLineage sensor in "
+            "the asset's code location (or pass `--definitions` to `ol-bridge backfill`) for "
+            "the name its definition gives.",
+            key.to_user_string(),
+            name,
+            reason,
+        )
 
     def _lookup(self, key: AssetKey) -> AssetDescription | None:
         if self._graph is None or not self._graph.has(key):
@@ -157,3 +269,27 @@ class AssetCatalog:
             group_name=node.group_name,
             parent_keys=tuple(sorted(node.parent_keys, key=lambda k: list(k.path))),
         )
+
+
+#: assets whose fallback name was explained already (once per process)
+_EXPLAINED: OrderedDict[AssetKey, bool] = OrderedDict()
+
+
+def _fallback_reason(key: AssetKey, metadata: Mapping[str, Any], run_id: str | None) -> str | None:
+    unique_id = dbt.run_unique_id(metadata)
+    if unique_id is not None:
+        return (
+            f"it is dbt node {unique_id}, and the dbt artifacts of its run {run_id} "
+            "(manifest.json and run_results.json in its dbt target folder) are not readable "
+            "here: the run ran where this process cannot see its disk, or its log does not "
+            "say where its target folder is (dagster-dbt names it when the project was "
+            "parsed beforehand, e.g. with `DbtProject.prepare_if_dev()`)."
+        )
+    table = metadata.get("dagster/table_name") or metadata.get("dagster/relation_identifier")
+    if table is not None:
+        return (
+            f"it records its table (dagster/table_name {getattr(table, 'value', table)!r}) "
+            "but not its platform, which its definition (kinds) would say; record "
+            "`dagster/storage_kind` with it, or set `NamingConfig.default_platform`."
+        )
+    return None

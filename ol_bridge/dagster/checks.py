@@ -1,8 +1,9 @@
 """Asset check evaluations as OpenLineage ``dataQualityAssertions`` entries. Pure.
 
-Every evaluation becomes one assertion, whichever step evaluated it: its check name, its
-success, its severity (``error`` / ``warn``) and its description. A dbt test (dagster-dbt
-records its ``unique_id``) also says what kind of test it is (``not_null``, ``unique``),
+Every evaluation becomes one assertion, whichever step evaluated it: its check name (as
+``assertion`` and ``name``), its success, its severity (``error`` / ``warn``) and its
+description. A dbt test (dagster-dbt records its ``unique_id``) also says what kind of test
+it is (``params.kind``: ``not_null``, ``unique``) with its arguments (``params.arguments``),
 which column it checks, its configured severity and, when the compiled SQL is at hand, the
 query it ran. dbt tests that dagster-dbt reports as asset observations instead of checks
 (source tests by default, tests picked by dbt's indirect selection) are assertions too.
@@ -68,18 +69,23 @@ def assertion_of(
     description = evaluation.description or catalog.check_description(
         evaluation.asset_key, evaluation.check_name
     )
-    kind: str = evaluation.check_name
     column: str | None = None
     content: str | None = None
+    params: dict[str, Any] = {}
     test = _dbt_test(evaluation, dagster_run_id, catalog, step_assets)
     if test is not None:
-        kind, column = test.kind, test.column
+        column = test.column
+        params = {"kind": test.kind, **({"arguments": test.arguments} if test.arguments else {})}
         description = description or test.description
         content = clean_text(test.sql, MAX_SQL_CHARS) if test.sql else None
         # dagster-dbt says WARN only for a test that failed with severity warn
         severity = test.severity or severity
+    # ``assertion`` is the check's own name (a dbt test's unique name), not its kind: DataHub
+    # keys an assertion by (dataset, column, assertion), so two tests of one kind on one
+    # column (two ``accepted_values``) would otherwise be one assertion, one result hiding
+    # the other's. The kind travels in ``params``.
     return data_quality_assertions_dataset.Assertion(
-        assertion=kind,
+        assertion=evaluation.check_name,
         success=bool(evaluation.passed),
         column=column,
         severity=severity,
@@ -87,6 +93,7 @@ def assertion_of(
         description=clean_text(description) if description else None,
         content=content,
         contentType="sql" if content else None,
+        params=params,
     )
 
 

@@ -1,20 +1,20 @@
 """What dagster-dbt leaves in the code location, read for lineage: the dbt node behind an
-asset, its compiled SQL, the adapter (SQL dialect) and what a dbt test checks.
+asset, its compiled SQL as a run ran it, the adapter (SQL dialect) and what a dbt test checks.
 
 dagster-dbt puts the dbt manifest (``dagster_dbt/manifest``), the node's unique id
 (``dagster_dbt/unique_id``) and, when ``@dbt_assets(project=...)`` is given, the
 ``DbtProject`` (``dagster_dbt/project``) in each asset's definition metadata; each
 materialization and check evaluation records the node's ``unique_id`` and the dbt
-``invocation_id``. From those this module finds, in order:
+``invocation_id``.
 
-1. the run's own artifacts: dagster-dbt runs dbt with the target path
-   ``<project>/<target>/<op>-<run id[:7]>-<random>/``, whose ``run_results.json`` holds
-   the compiled SQL of every node the invocation ran (matched by ``invocation_id``);
-   readable when the run ran on this machine or on storage shared with the code location
-   (``dagster dev``, one container, a shared volume), not from a run pod of its own;
-2. the project's manifest, when it was prepared with ``dbt compile`` (or ``dbt build``)
-   instead of the default ``dbt parse``, which leaves ``compiled_code`` out;
-3. the project's ``target/compiled/<package>/<path>`` file of a ``dbt compile``.
+A node's SQL in a run's event is the SQL of that run's dbt invocation only: dagster-dbt runs
+dbt with the target path ``<project>/<target>/<op>-<run id[:7]>-<random>/``, whose
+``run_results.json`` holds the compiled SQL of every node the invocation compiled (matched
+by ``invocation_id``). It is readable when the run ran on this machine or on storage shared
+with the code location (``dagster dev``, one container, a shared volume), not from a run pod
+of its own. The project's own ``target/`` (manifest, ``compiled/``) is not used: it holds
+whatever was compiled last (another run, other vars, ``is_incremental()`` the other way),
+not what this run ran. When the run's SQL cannot be found, ``run_sql`` says why.
 
 dagster-dbt itself is not imported: its objects are read through their public attributes
 (``DbtProject.project_dir`` / ``target_path``, the manifest wrapper's ``manifest``), so
@@ -74,7 +74,7 @@ class DbtNode:
 class DbtTest:
     """What a dbt test checks, for its ``dataQualityAssertions`` entry."""
 
-    #: the generic test's name (``not_null``, ``unique``), or the singular test's name
+    #: the generic test's name (``not_null``, ``unique``), or ``singular``
     kind: str
     column: str | None = None
     description: str | None = None
@@ -82,6 +82,8 @@ class DbtTest:
     sql: str | None = None
     #: its configured severity, ``error`` or ``warn``
     severity: str | None = None
+    #: a generic test's arguments (``values`` of ``accepted_values``), JSON values only
+    arguments: Mapping[str, Any] = attrs.field(factory=dict)
 
 
 def dbt_node(definition_metadata: Mapping[str, Any]) -> DbtNode | None:
@@ -99,26 +101,66 @@ def dbt_node(definition_metadata: Mapping[str, Any]) -> DbtNode | None:
     return DbtNode(unique_id, manifest, project_dir, target_dir)
 
 
+@attrs.frozen
+class RunSql:
+    """A node's compiled SQL as a run's dbt invocation ran it, or why it is not known."""
+
+    sql: str | None = None
+    #: why there is no SQL (None when there is, or when the node runs no SQL: a seed)
+    missing: str | None = None
+
+
+#: dbt resources whose compiled SQL is what they run
+_SQL_RESOURCES = frozenset({"model", "snapshot", "test", "analysis"})
+
+
+def run_sql(
+    node: DbtNode, run_id: str, invocation_id: str | None, unique_id: str | None = None
+) -> RunSql:
+    """The compiled SQL of ``unique_id`` (default: the node itself) in dbt invocation
+    ``invocation_id`` of Dagster run ``run_id``, and only there."""
+    unique_id = unique_id or node.unique_id
+    resource = node.node(unique_id).get("resource_type") or unique_id.split(".")[0]
+    if resource not in _SQL_RESOURCES:
+        return RunSql()
+    if not invocation_id:
+        return RunSql(
+            missing=f"dbt node {unique_id} has no dbt invocation_id recorded by this run "
+            "(dagster-dbt records it on each materialization and check), so which dbt "
+            "invocation ran it, and with which SQL, is unknown."
+        )
+    results = _invocation_results(node, run_id, invocation_id)
+    if results is None:
+        searched = ", ".join(str(d) for d in _target_dirs(node)) or "no dbt target folder known"
+        return RunSql(
+            missing=f"the artifacts of its dbt invocation {invocation_id} (run_results.json "
+            f"in <target>/<op>-{run_id[:7]}-*/) are not readable here (searched: {searched}): "
+            "the run ran where this process cannot see its disk (e.g. a run pod of its own). "
+            "Run the sensor where the runs' dbt target folders are (a shared volume), or "
+            "keep them until the sensor has read them."
+        )
+    if unique_id not in results.compiled:
+        return RunSql(
+            missing=f"dbt invocation {invocation_id} did not compile {unique_id} (its "
+            "run_results.json has no compiled code for it: dbt failed before compiling it, "
+            "or skipped it)."
+        )
+    return RunSql(sql=results.compiled[unique_id])
+
+
 def compiled_sql(
     node: DbtNode, run_id: str, invocation_id: str | None, unique_id: str | None = None
 ) -> str | None:
     """The compiled SQL of ``unique_id`` (default: the node itself) as the run ran it."""
-    unique_id = unique_id or node.unique_id
-    if invocation_id:
-        results = _invocation_results(node, run_id, invocation_id)
-        if results is not None and unique_id in results.compiled:
-            return results.compiled[unique_id]
-    code = node.node(unique_id).get("compiled_code")
-    if isinstance(code, str) and code.strip():
-        return code
-    return _compiled_file(node, unique_id)
+    return run_sql(node, run_id, invocation_id, unique_id).sql
 
 
 def dbt_test(node: DbtNode, test_unique_id: str, run_id: str, invocation_id: str | None) -> DbtTest:
     """The dbt test ``test_unique_id`` (found in the manifest of the asset it checks)."""
     test = node.node(test_unique_id)
     metadata = _mapping(test.get("test_metadata"))
-    kind = metadata.get("name") or test.get("name") or test_unique_id.rsplit(".", maxsplit=1)[-1]
+    # a generic test's kind is its macro's name; a singular test is a query of its own
+    kind = metadata.get("name") or "singular"
     column = test.get("column_name")
     description = test.get("description")
     severity = _mapping(test.get("config")).get("severity")
@@ -128,7 +170,31 @@ def dbt_test(node: DbtNode, test_unique_id: str, run_id: str, invocation_id: str
         description=description if isinstance(description, str) and description else None,
         sql=compiled_sql(node, run_id, invocation_id, test_unique_id),
         severity=severity.lower() if isinstance(severity, str) and severity else None,
+        arguments=_test_arguments(metadata.get("kwargs")),
     )
+
+
+#: generic test arguments that name what is tested (the column is ``column``)
+_TESTED = frozenset({"model", "column_name"})
+
+
+def _test_arguments(kwargs: Any) -> dict[str, Any]:
+    """A generic test's own arguments (``values``, ``to``, ``expression``) as JSON values."""
+    return {
+        str(name): value
+        for name, value in _mapping(kwargs).items()
+        if name not in _TESTED and _is_json(value)
+    }
+
+
+def _is_json(value: Any) -> bool:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(map(_is_json, value))
+    if isinstance(value, Mapping):
+        return all(isinstance(k, str) and _is_json(v) for k, v in value.items())
+    return False
 
 
 def test_name(unique_id: str) -> str:
@@ -187,17 +253,13 @@ def _invocation_results(node: DbtNode, run_id: str, invocation_id: str) -> _RunR
             if results is not None and results.invocation_id is not None:
                 _remember(results.invocation_id, results)
     if invocation_id not in _INVOCATIONS:
-        # Once per invocation: the run ran where this code location cannot see its disk.
-        log.info(
-            "The results of dbt invocation %s (Dagster run %s) are not under %s; compiled "
-            "SQL comes from the project's manifest or target/compiled when they have it "
-            "(prepare the project with `dbt compile` to ship it).",
-            invocation_id,
-            run_id,
-            ", ".join(str(d) for d in _target_dirs(node)) or "a known dbt project",
-        )
-        _remember(invocation_id, None)
+        _remember(invocation_id, None)  # not on this machine: callers say so, per asset
     return _INVOCATIONS[invocation_id]
+
+
+def forget_read_results() -> None:
+    """Drop the results read so far (tests; ``dbt_runs.forget_read_artifacts``)."""
+    _INVOCATIONS.clear()
 
 
 def _remember(invocation_id: str, results: _RunResults | None) -> None:
@@ -223,20 +285,6 @@ def _read_run_results(path: Path) -> _RunResults | None:
     }
     invocation = _mapping(data.get("metadata")).get("invocation_id")
     return _RunResults(invocation if isinstance(invocation, str) else None, compiled)
-
-
-def _compiled_file(node: DbtNode, unique_id: str) -> str | None:
-    """``<target>/compiled/<package>/<original file path>``, as ``dbt compile`` writes it."""
-    props = node.node(unique_id)
-    package, path = props.get("package_name"), props.get("original_file_path")
-    if node.target_dir is None or not isinstance(package, str) or not isinstance(path, str):
-        return None
-    candidate = node.target_dir / "compiled" / package / path.replace("\\", "/")
-    try:
-        text = candidate.read_text(encoding="utf-8")
-    except OSError:
-        return None
-    return text if text.strip() else None
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

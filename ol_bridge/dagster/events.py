@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import traceback
 import uuid
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
@@ -77,7 +78,7 @@ def job_run_event(run: RunInfo, moment: RunMoment, translator: OpenLineageTransl
     if nominal is not None:
         run_facets["nominalTime"] = nominal
     if moment.error is not None:
-        run_facets["errorMessage"] = _error_facet(moment.error)
+        run_facets["errorMessage"] = error_facet(moment.error)
     job_facets: dict[str, Any] = {
         "jobType": job_type_facet("JOB"),
         "dagster_job": DagsterJobFacet(
@@ -145,7 +146,7 @@ def step_run_event(
     if nominal is not None:
         run_facets["nominalTime"] = nominal
     if moment.error is not None:
-        run_facets["errorMessage"] = _error_facet(moment.error)
+        run_facets["errorMessage"] = error_facet(moment.error)
     job_facets["dagster_job"] = DagsterJobFacet(
         jobName=run.job_name,
         codeLocation=run.code_location,
@@ -308,7 +309,7 @@ def nominal_time_facet(run: RunInfo) -> nominal_time_run.NominalTimeRunFacet | N
     return nominal_time_run.NominalTimeRunFacet(nominalStartTime=start, producer=PRODUCER)
 
 
-def _error_facet(error: ErrorInfo) -> error_message_run.ErrorMessageRunFacet:
+def error_facet(error: ErrorInfo) -> error_message_run.ErrorMessageRunFacet:
     return error_message_run.ErrorMessageRunFacet(
         message=clean_text(redact(error.message)),
         programmingLanguage="python",
@@ -378,22 +379,51 @@ def _materialized_keys(artifacts: Sequence[DagsterEvent]) -> list[AssetKey]:
 
 
 def dbt_sql_facet(
-    run: RunInfo, key: AssetKey, artifacts: Sequence[DagsterEvent], catalog: AssetCatalog
+    run: RunInfo,
+    key: AssetKey,
+    artifacts: Sequence[DagsterEvent],
+    catalog: AssetCatalog,
+    invocation_id: str | None = None,
 ) -> sql_job.SQLJobFacet | None:
-    """The compiled SQL of the dbt model behind ``key``, as this run ran it (``dbt.py``)."""
+    """The compiled SQL of the dbt model behind ``key`` as this run's dbt invocation ran it
+    (``dbt.py``): the invocation its materialization in ``artifacts`` records, else
+    ``invocation_id``. None for other assets; when it cannot be found, one log line per
+    asset says why, rather than another run's SQL."""
     description = catalog.describe(key)
     node = dbt.dbt_node(description.metadata) if description is not None else None
     if node is None:
         return None
-    invocation: str | None = None
+    invocation = invocation_id
     for event in artifacts:
         if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
             materialization = event.event_specific_data.materialization  # type: ignore[union-attr]
             if materialization.asset_key == key:
-                invocation = dbt.run_invocation_id(dict(materialization.metadata))
-    sql = dbt.compiled_sql(node, run.run_id, invocation)
-    if sql is None:
+                invocation = dbt.run_invocation_id(dict(materialization.metadata)) or invocation
+    found = dbt.run_sql(node, run.run_id, invocation)
+    if found.missing is not None:
+        _explain_missing_sql(key, run.run_id, found.missing)
+    if found.sql is None:
         return None
     return sql_job.SQLJobFacet(
-        query=clean_text(sql, MAX_SQL_CHARS), dialect=node.adapter, producer=PRODUCER
+        query=clean_text(found.sql, MAX_SQL_CHARS), dialect=node.adapter, producer=PRODUCER
+    )
+
+
+#: assets whose missing SQL was explained already (once per asset and process)
+_SQL_EXPLAINED: OrderedDict[AssetKey, bool] = OrderedDict()
+
+
+def _explain_missing_sql(key: AssetKey, run_id: str, reason: str) -> None:
+    if key in _SQL_EXPLAINED:
+        return
+    _SQL_EXPLAINED[key] = True
+    while len(_SQL_EXPLAINED) > 4096:
+        _SQL_EXPLAINED.popitem(last=False)
+    log.warning(
+        "dbt asset %s gets no `sql` facet in its event of Dagster run %s (said once per "
+        "asset): %s The project's own target folder is not used instead: it holds whatever "
+        "dbt compiled last, not what this run ran.",
+        key.to_user_string(),
+        run_id,
+        reason,
     )

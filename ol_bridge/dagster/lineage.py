@@ -27,7 +27,7 @@ from openlineage.client.facet_v2 import (
 from ol_bridge import PRODUCER
 from ol_bridge.dagster import dbt
 from ol_bridge.dagster import metadata as md
-from ol_bridge.dagster.catalog import AssetCatalog, AssetDescription
+from ol_bridge.dagster.catalog import AssetCatalog
 from ol_bridge.dagster.checks import assertion_of
 from ol_bridge.dagster.dataset_facets import (
     column_lineage_facet,
@@ -38,6 +38,7 @@ from ol_bridge.dagster.dataset_facets import (
     schema_facet,
     tags_facet,
 )
+from ol_bridge.dagster.descriptions import AssetDescription
 from ol_bridge.dagster.run_info import RunInfo, StepInfo
 from ol_bridge.dagster.sql_column_lineage import sql_column_lineage, with_sql_transformations
 from ol_bridge.dagster.sql_schemas import sql_schema
@@ -108,6 +109,22 @@ def asset_lineage(
     return translator.get_asset_lineage(run, step, asset_key, builder.result())
 
 
+def unmaterialized_asset_lineage(
+    run: RunInfo,
+    step: StepInfo,
+    asset_key: AssetKey,
+    translator: OpenLineageTranslator,
+    catalog: AssetCatalog,
+) -> StepLineage:
+    """An asset a failed multi-asset step was to materialize and did not (a dbt model that
+    failed, or was skipped after an upstream failed): its upstreams, and itself as output,
+    described by its definition (or recorded description) only."""
+    builder = _StepLineageBuilder(run, step, translator, catalog, plan_inputs=False)
+    builder.add_planned_output(asset_key)
+    builder.add_upstream_assets([asset_key])
+    return translator.get_asset_lineage(run, step, asset_key, builder.result())
+
+
 def checks_lineage(
     run: RunInfo,
     step: StepInfo,
@@ -141,6 +158,8 @@ class _StepLineageBuilder:
         self.catalog = catalog
         self.plan_inputs = plan_inputs
         self.found = _Collector()
+        #: each materialized asset's parents as this run recorded them (provenance tags)
+        self.recorded_parents: dict[AssetKey, tuple[AssetKey, ...]] = {}
 
     # -- naming -------------------------------------------------------------------------
     def describe(self, key: AssetKey) -> AssetDescription:
@@ -148,7 +167,23 @@ class _StepLineageBuilder:
 
     def dataset_of(self, key: AssetKey) -> DatasetId:
         """An upstream asset's dataset, named as its latest materialization named it."""
-        return self.translator.get_asset_dataset(key, self.upstream_metadata(key))
+        return self.asset_dataset(key, self.upstream_metadata(key))
+
+    def asset_dataset(self, key: AssetKey, metadata: Mapping[str, Any]) -> DatasetId:
+        """The translator's name for an asset; a fallback name the instance could have
+        told better without definitions is explained once (``AssetCatalog``)."""
+        dataset = self.translator.get_asset_dataset(key, metadata)
+        if dataset.namespace == self.translator.naming.fallback_namespace and (
+            not self.catalog.is_defined(key)
+        ):
+            self.catalog.explain_fallback(key, metadata, f"{dataset.namespace} / {dataset.name}")
+        return dataset
+
+    def parents_of(self, key: AssetKey) -> list[AssetKey]:
+        """The asset's upstream assets: its definition's deps and those its materialization
+        in this run recorded (the same without the definitions at hand)."""
+        parents = {*self.describe(key).parent_keys, *self.recorded_parents.get(key, ())}
+        return sorted(parents, key=lambda parent: list(parent.path))
 
     def column_of(self, dataset: DatasetId, column: str) -> str:
         """A column of ``dataset`` from any source, by the translator's one rule."""
@@ -168,7 +203,12 @@ class _StepLineageBuilder:
                 materialization = data.materialization  # type: ignore[union-attr]
                 materialized.append(materialization.asset_key)
                 metadata = dict(materialization.metadata)
-                self.catalog.remember_materialization(materialization.asset_key, metadata)
+                self.recorded_parents[materialization.asset_key] = md.recorded_parents(
+                    materialization.tags
+                )
+                self.catalog.remember_materialization(
+                    materialization.asset_key, metadata, self.run.run_id
+                )
                 self.add_asset_output(materialization.asset_key, metadata)
             elif event.event_type == DagsterEventType.ASSET_OBSERVATION:
                 observation = data.asset_observation  # type: ignore[union-attr]
@@ -187,7 +227,7 @@ class _StepLineageBuilder:
     def add_asset_output(self, key: AssetKey, run_metadata: Mapping[str, Any]) -> None:
         description = self.describe(key)
         metadata = md.merged(description.naming_metadata, run_metadata)
-        dataset = self.translator.get_asset_dataset(key, metadata)
+        dataset = self.asset_dataset(key, metadata)
         draft = self.found.output(dataset)
         draft.facets.update(self.asset_facets(key, dataset, description, metadata))
         rows = md.row_count(metadata)
@@ -209,6 +249,17 @@ class _StepLineageBuilder:
         elif "columnLineage" in draft.facets:
             self.add_dbt_transformations(key, dataset, draft, run_metadata)
 
+    def add_planned_output(self, key: AssetKey) -> None:
+        """An output the step did not write: named as usual, described by its definition,
+        without a schema (the table is as the last run that wrote it left it; a schema
+        here would replace its columns' types with the definition's)."""
+        description = self.describe(key)
+        dataset = self.asset_dataset(key, self.upstream_metadata(key))
+        facets = self.asset_facets(key, dataset, description, description.naming_metadata)
+        facets.pop("schema", None)
+        facets.pop("columnLineage", None)
+        self.found.output(dataset).facets.update(facets)
+
     def add_asset_input(self, key: AssetKey, run_metadata: Mapping[str, Any] | None = None) -> None:
         if run_metadata:  # an observation: this run's own metadata names it
             dataset, facets = self.input_view(key, run_metadata)
@@ -225,8 +276,12 @@ class _StepLineageBuilder:
     ) -> tuple[DatasetId, dict[str, Any]]:
         description = self.describe(key)
         metadata = md.merged(self.upstream_metadata(key), run_metadata)
-        dataset = self.translator.get_asset_dataset(key, metadata)
-        return dataset, self.asset_facets(key, dataset, description, metadata)
+        dataset = self.asset_dataset(key, metadata)
+        facets = self.asset_facets(key, dataset, description, metadata)
+        # How the upstream was made is its own job's lineage: DataHub (both converters)
+        # would give this step's job the upstream's column edges (issue 11 review).
+        facets.pop("columnLineage", None)
+        return dataset, facets
 
     def asset_facets(
         self,
@@ -235,7 +290,10 @@ class _StepLineageBuilder:
         description: AssetDescription,
         metadata: Mapping[str, Any],
     ) -> dict[str, Any]:
-        schema = md.column_schema(metadata)
+        # Types from the run (the table as it is), descriptions from the definition.
+        schema = md.merged_column_schema(
+            md.column_schema(description.metadata), md.column_schema(metadata)
+        )
         columns = md.column_lineage(metadata)
         return compact(
             {
@@ -328,7 +386,7 @@ class _StepLineageBuilder:
     def add_upstream_assets(self, materialized: Iterable[AssetKey]) -> None:
         upstream: list[AssetKey] = list(self.step.input_assets) if self.plan_inputs else []
         for key in materialized:
-            upstream.extend(self.describe(key).parent_keys)
+            upstream.extend(self.parents_of(key))
         if self.step.checked_asset is not None and self.plan_inputs:
             upstream.append(self.step.checked_asset)
         produced = set(materialized)
@@ -382,7 +440,7 @@ class _StepLineageBuilder:
         self, key: AssetKey, dataset: DatasetId
     ) -> dict[str, dict[str, str]] | None:
         """Column schemas of the asset's upstream tables, for the SQL parser (issue 13)."""
-        upstream = dict.fromkeys([*self.describe(key).parent_keys, *self.step.input_assets])
+        upstream = dict.fromkeys([*self.parents_of(key), *self.step.input_assets])
         return sql_schema(
             dataset,
             (

@@ -7,10 +7,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dagster import (
+    AssetKey,
     CodeReferencesMetadataValue,
+    DataProvenance,
     LocalFileCodeReference,
     MetadataValue,
     PathMetadataValue,
+    TableColumn,
     TableColumnLineage,
     TableSchema,
     UrlCodeReference,
@@ -89,9 +92,51 @@ def column_schema(metadata: Mapping[str, Any]) -> TableSchema | None:
     return None
 
 
+def merged_column_schema(
+    defined: TableSchema | None, recorded: TableSchema | None
+) -> TableSchema | None:
+    """The columns a run recorded (the table as it is: names, order, types), each with what
+    the definition says of it where the run says nothing (description, tags).
+
+    dagster-dbt's ``fetch_column_metadata()`` records types only; the dbt docs are in the
+    definition. Columns only the definition lists are not in the table, so they are left
+    out. Names match case-insensitively (warehouses fold case, docs often do not).
+    """
+    if recorded is None or defined is None:
+        return recorded or defined
+    documented = {column.name.lower(): column for column in defined.columns}
+    columns = []
+    for column in recorded.columns:
+        doc = documented.get(column.name.lower())
+        if doc is None:
+            columns.append(column)
+            continue
+        columns.append(
+            TableColumn(
+                name=column.name,
+                type=column.type if column.type and column.type != "?" else doc.type,
+                description=column.description or doc.description,
+                constraints=column.constraints,
+                tags={**doc.tags, **column.tags},
+            )
+        )
+    return TableSchema(columns=columns, constraints=recorded.constraints)
+
+
 def column_lineage(metadata: Mapping[str, Any]) -> TableColumnLineage | None:
     value = plain(metadata.get(COLUMN_LINEAGE_KEY))
     return value if isinstance(value, TableColumnLineage) else None
+
+
+def recorded_parents(tags: Mapping[str, str] | None) -> tuple[AssetKey, ...]:
+    """The upstream assets a materialization was computed from, as Dagster records them on
+    every materialization of an asset step (``dagster/input_data_version/<key>`` tags, for
+    each of the asset's deps, materialized or not): the instance's own record of the asset's
+    parents, for any code location."""
+    provenance = DataProvenance.from_tags(dict(tags or {}))
+    if provenance is None:
+        return ()
+    return tuple(sorted(provenance.input_data_versions, key=lambda key: list(key.path)))
 
 
 def string_list(value: Any) -> list[str]:

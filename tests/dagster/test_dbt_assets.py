@@ -9,6 +9,7 @@ passing with severity warn, two on sources).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,13 +17,17 @@ from typing import Any
 import attrs
 import dagster as dg
 import pytest
+from click.testing import CliRunner
 from openlineage.client import OpenLineageClient
 
+from ol_bridge.cli import main
 from ol_bridge.dagster import OpenLineageTranslator, build_openlineage_sensor
+from ol_bridge.dagster.dbt_runs import forget_read_artifacts
 from ol_bridge.dagster.events import step_run_id
 from ol_bridge.dagster.step_jobs import asset_run_id, checks_run_id
 from ol_bridge.datahub import DatahubConfig, DatahubTransport
 from ol_bridge.datahub.sinks.lite import open_lite
+from ol_bridge.delivery import DeliveryConfig
 from ol_bridge.naming import NamingConfig
 from tests.dagster.conftest import RecordingTransport
 from tests.dagster.datahub_edges import converter_edges, endpoint_edges, reachable
@@ -31,6 +36,8 @@ from tests.dagster.projects import shop
 
 NAMESPACE = "duckdb:///data/shop.duckdb"
 NAMING = NamingConfig.from_dict({"connections": {"duckdb": NAMESPACE}})
+#: also loaded by `ol-bridge backfill --translator`
+TRANSLATOR = OpenLineageTranslator(naming=NAMING)
 STEP = "shop_job.shop_models"
 MODELS = ["stg_customers", "stg_orders", "stg_payments", "customer_orders", "customer_value"]
 SEEDS = ["raw_customers", "raw_payments"]
@@ -42,6 +49,11 @@ class ShopRun:
     run_id: str
     lite_path: Path
     project_dir: Path
+    #: the same run's events from a sensor whose Definitions hold only itself (the sensor
+    #: in another code location)
+    bare_events: list[dict[str, Any]]
+    #: and from `ol-bridge backfill` without --definitions
+    backfill_events: list[dict[str, Any]]
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +62,7 @@ def shop_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShopRun]:
     project_dir = shop.copy_project(root)
     duckdb_path = root / "shop.duckdb"
     recorder = RecordingTransport()
-    translator = OpenLineageTranslator(naming=NAMING)
+    translator = TRANSLATOR
     sensor = build_openlineage_sensor(
         client=OpenLineageClient(transport=recorder), translator=translator
     )
@@ -63,13 +75,42 @@ def shop_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShopRun]:
             result = definitions.resolve_job_def("shop_job").execute_in_process(instance=instance)
             assert result.success
             tick_until_idle(sensor, instance, definitions)
+            bare_recorder = RecordingTransport()
+            bare = build_openlineage_sensor(
+                name="bare_sensor",
+                client=OpenLineageClient(transport=bare_recorder),
+                translator=translator,
+                delivery=DeliveryConfig(outbox=False),
+            )
+            tick_until_idle(bare, instance, dg.Definitions(sensors=[bare]))
+        # `ol-bridge backfill` without --definitions, over the same instance, finding the
+        # run's dbt artifacts by itself
+        forget_read_artifacts()
+        backfilled = root / "backfill.jsonl"
+        outcome = CliRunner().invoke(
+            main,
+            ["backfill", "--dagster-home", str(root / "dagster"), "--events-file",
+             str(backfilled), "--translator", f"{__name__}:TRANSLATOR"],
+            catch_exceptions=False,
+        )  # fmt: skip
+        assert outcome.exit_code == 0, outcome.output
     lite_path = root / "lite.duckdb"
     transport = DatahubTransport(
         DatahubConfig.from_dict({"sink": "lite", "lite_path": str(lite_path)})
     )
     transport.emit_batch(recorder.events)
     transport.close()
-    yield ShopRun(recorder.events, str(result.run_id), lite_path, project_dir)
+    backfill_events = [
+        json.loads(line) for line in backfilled.read_text(encoding="utf-8").splitlines()
+    ]
+    yield ShopRun(
+        recorder.events,
+        str(result.run_id),
+        lite_path,
+        project_dir,
+        bare_recorder.events,
+        backfill_events,
+    )
 
 
 def table(name: str, schema: str = "main") -> str:
@@ -180,8 +221,11 @@ def test_every_dbt_test_is_an_assertion_with_its_result(shop_run: ShopRun) -> No
         assert event.get("outputs", []) == []
         for assertion in checked["inputFacets"]["dataQualityAssertions"]["assertions"]:
             found[assertion["name"]] = assertion
+    # ``assertion`` is the test's own name (DataHub keys assertions by dataset, column and
+    # assertion), its kind is in ``params``
+    assert all(a["assertion"] == name for name, a in found.items())
     assert {
-        name: (a["assertion"], a["column"], a["severity"], a["success"])
+        name: (a["params"]["kind"], a.get("column"), a["severity"], a["success"])
         for name, a in found.items()
     } == {
         "unique_stg_customers_customer_id": ("unique", "customer_id", "error", True),
@@ -191,11 +235,22 @@ def test_every_dbt_test_is_an_assertion_with_its_result(shop_run: ShopRun) -> No
         "not_null_stg_orders_order_id": ("not_null", "order_id", "error", True),
         # the configured severity, also when the test passed
         "unique_stg_payments_payment_id": ("unique", "payment_id", "warn", True),
+        # two of one kind on one column, and two singular tests on one model: one failing each
+        "accepted_values_stg_payments_method__card__cash__voucher": (
+            "accepted_values",
+            "method",
+            "error",
+            True,
+        ),
+        "method_is_never_cash": ("accepted_values", "method", "warn", False),
+        "assert_payments_not_negative": ("singular", None, "error", True),
+        "assert_payments_below_40": ("singular", None, "warn", False),
         "unique_customer_orders_customer_id": ("unique", "customer_id", "error", True),
         "not_null_customer_orders_customer_id": ("not_null", "customer_id", "error", True),
         "source_not_null_raw_orders_id": ("not_null", "id", "error", True),
         "source_unique_raw_fx_rates_currency": ("unique", "currency", "error", True),
     }
+    assert found["method_is_never_cash"]["params"]["arguments"] == {"values": ["card", "voucher"]}
     # every test of the project, none twice
     assert len(found) == sum(
         len(e["inputs"][0]["inputFacets"]["dataQualityAssertions"]["assertions"])
@@ -234,6 +289,111 @@ def test_datahub_gets_seed_staging_mart_chains_on_both_paths(shop_run: ShopRun) 
     assert (urn("stg_customers"), urn("customer_orders")) in direct
     assert (urn("raw_customers"), urn("customer_orders")) not in direct
     assert (urn("orders", "raw"), urn("customer_orders")) not in direct
+
+
+def _field_dataset(field_urn: str) -> str:
+    """``urn:li:schemaField:(<dataset urn>,<column>)`` -> the dataset urn."""
+    inner = field_urn.removeprefix("urn:li:schemaField:(").removesuffix(")")
+    return inner.rsplit(",", 1)[0]
+
+
+def test_column_lineage_of_a_job_only_describes_columns_it_produced(shop_run: ShopRun) -> None:
+    """An input does not carry how ANOTHER job produced it (its ``columnLineage``): DataHub
+    would otherwise hand the upstream's column edges to the downstream job."""
+    for event in shop_run.events:
+        for dataset in event.get("inputs") or ():
+            assert "columnLineage" not in (dataset.get("facets") or {}), event["job"]["name"]
+    lite = open_lite(shop_run.lite_path, read_only=True)
+    try:
+        jobs_with_columns = 0
+        for urn in lite.list_ids():
+            if urn.startswith("urn:li:dataJob:"):
+                io = (lite.get(urn, ["dataJobInputOutput"]) or {}).get("dataJobInputOutput") or {}
+                outputs = {e["destinationUrn"] for e in io.get("outputDatasetEdges", [])}
+                for lineage in io.get("fineGrainedLineages", []):
+                    jobs_with_columns += 1
+                    assert {_field_dataset(f) for f in lineage["downstreams"]} <= outputs, urn
+            elif urn.startswith("urn:li:dataset:"):
+                upstream = (lite.get(urn, ["upstreamLineage"]) or {}).get("upstreamLineage") or {}
+                for lineage in upstream.get("fineGrainedLineages", []):
+                    assert {_field_dataset(f) for f in lineage["downstreams"]} == {urn}
+    finally:
+        lite.close()
+    assert jobs_with_columns  # the models' own column lineage is still there
+
+
+def test_two_tests_of_one_kind_on_one_column_are_two_assertions(shop_run: ShopRun) -> None:
+    """DataHub keys an assertion by (dataset, column, assertion): with the test's kind as
+    ``assertion`` the failing ``method_is_never_cash`` would merge into its passing twin."""
+    from ol_bridge.datahub.assertions import assertion_id
+
+    payments = f"urn:li:dataset:(urn:li:dataPlatform:duckdb,{table('stg_payments')},PROD)"
+    expected = {
+        ("method", "accepted_values_stg_payments_method__card__cash__voucher"): "SUCCESS",
+        ("method", "method_is_never_cash"): "FAILURE",
+        (None, "assert_payments_not_negative"): "SUCCESS",
+        (None, "assert_payments_below_40"): "FAILURE",
+    }
+    lite = open_lite(shop_run.lite_path, read_only=True)
+    try:
+        for (column, name), result in expected.items():
+            urn = f"urn:li:assertion:{assertion_id(payments, column, name)}"
+            aspects = lite.get(urn, ["assertionInfo", "assertionRunEvent"]) or {}
+            assert aspects["assertionInfo"]["customProperties"]["name"] == name
+            assert aspects["assertionRunEvent"]["result"]["type"] == result, name
+    finally:
+        lite.close()
+
+
+def test_column_descriptions_of_the_definition_stay_with_the_run_types(shop_run: ShopRun) -> None:
+    """``fetch_column_metadata()`` records types only; dbt's docs come from the definition."""
+    [output] = only(shop_run, f"{STEP}.stg_customers")["outputs"]
+    fields = {f["name"]: f for f in output["facets"]["schema"]["fields"]}
+    assert list(fields) == ["customer_id", "name", "email"]
+    assert fields["customer_id"]["type"] == "INTEGER"
+    assert fields["customer_id"]["description"] == "The customer's id."
+    assert "description" not in fields["name"]
+
+
+def _summary(event: dict[str, Any]) -> tuple[Any, ...]:
+    """What a reader of the lineage sees of an event: its job, state, datasets, SQL, the
+    output's schema and the assertions on its inputs."""
+
+    def datasets(key: str) -> list[tuple[str, str]]:
+        return sorted((d["namespace"], d["name"]) for d in event.get(key) or ())
+
+    def schema(dataset: dict[str, Any]) -> list[tuple[Any, ...]]:
+        fields = (dataset.get("facets") or {}).get("schema", {}).get("fields", [])
+        return [(f["name"], f.get("type"), f.get("description")) for f in fields]
+
+    def assertions(dataset: dict[str, Any]) -> list[str]:
+        facet = (dataset.get("inputFacets") or {}).get("dataQualityAssertions") or {}
+        return sorted(a["assertion"] for a in facet.get("assertions", []))
+
+    facets = event["job"]["facets"]
+    return (
+        event["job"]["name"],
+        event["eventType"],
+        event["run"]["runId"],
+        datasets("inputs"),
+        datasets("outputs"),
+        facets.get("sql", {}).get("query"),
+        facets.get("documentation", {}).get("description"),
+        [schema(d) for d in event.get("outputs") or ()],
+        [assertions(d) for d in event.get("inputs") or ()],
+    )
+
+
+def test_names_do_not_depend_on_the_sensors_own_definitions(shop_run: ShopRun) -> None:
+    """A sensor in another code location (its Definitions hold only itself) names every dbt
+    model, its upstreams, SQL, docs and tests as the sensor next to the assets does: from
+    what the instance recorded (materialization metadata and provenance tags) and the run's
+    own dbt artifacts, which the run's log locates."""
+    with_definitions = [_summary(e) for e in shop_run.events]
+    assert [_summary(e) for e in shop_run.bare_events] == with_definitions
+    assert [_summary(e) for e in shop_run.backfill_events] == with_definitions
+    customers = only(shop_run, f"{STEP}.customer_orders")
+    assert names(customers["inputs"]) == {table("stg_customers"), table("stg_orders")}
 
 
 def test_dbt_column_lineage_edges_carry_the_compiled_sqls_transformations(

@@ -84,23 +84,30 @@ def test_compiled_sql_of_the_runs_own_invocation(tmp_path: Path) -> None:
     node = node_of(project, compiled_code="select 3")
     assert dbt.compiled_sql(node, RUN_ID, mine) == "select 2"
     assert dbt.compiled_sql(node, RUN_ID, other) == "select 1"
-    # not this run's (or no invocation recorded): the manifest's compiled code
-    assert dbt.compiled_sql(node, RUN_ID, str(uuid.uuid4())) == "select 3"
-    assert dbt.compiled_sql(node, RUN_ID, None) == "select 3"
 
 
-def test_compiled_sql_from_a_dbt_compile_target(tmp_path: Path) -> None:
+def test_no_sql_but_the_runs_own_and_why(tmp_path: Path) -> None:
+    """The project's manifest and target/compiled hold what was compiled last, not what the
+    run ran: never used for a run's SQL; the reason says what is missing."""
     project = project_copy(tmp_path)
     compiled = project.project_dir / "target" / "compiled" / "shop" / "models" / "marts"
     compiled.mkdir(parents=True)
     (compiled / "customer_orders.sql").write_text("select * from shop.main.stg_orders")
-    node = node_of(project)
-    assert dbt.compiled_sql(node, RUN_ID, None) == "select * from shop.main.stg_orders"
-
-
-def test_no_compiled_sql_anywhere(tmp_path: Path) -> None:
-    assert dbt.compiled_sql(node_of(project_copy(tmp_path)), RUN_ID, str(uuid.uuid4())) is None
-    assert dbt.compiled_sql(node_of(None), RUN_ID, str(uuid.uuid4())) is None
+    node = node_of(project, compiled_code="select 3")
+    unknown = str(uuid.uuid4())
+    missing = dbt.run_sql(node, RUN_ID, unknown)
+    assert missing.sql is None
+    assert missing.missing is not None and unknown in missing.missing
+    assert "not readable here" in missing.missing and str(project.project_dir) in missing.missing
+    no_invocation = dbt.run_sql(node, RUN_ID, None)
+    assert no_invocation.sql is None
+    assert no_invocation.missing is not None and "no dbt invocation_id" in no_invocation.missing
+    ran = str(uuid.uuid4())
+    write_run_results(project.project_dir / "target" / f"shop_models-{RUN_ID[:7]}-ddddddd", ran, {})
+    not_compiled = dbt.run_sql(node, RUN_ID, ran)
+    assert not_compiled.sql is None
+    assert not_compiled.missing is not None and "did not compile" in not_compiled.missing
+    assert dbt.run_sql(node_of(None), RUN_ID, unknown).sql is None
 
 
 def test_dbt_test_details(tmp_path: Path) -> None:

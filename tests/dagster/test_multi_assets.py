@@ -249,9 +249,10 @@ def test_reexecution_of_selected_steps_keeps_the_root_of_the_chain(runs: Runs) -
     assert not of_job(runs, f"flaky_job.{PREFIX}flaky", runs.step_reexecution)
 
 
-def test_without_the_definitions_a_multi_asset_step_keeps_its_plan_inputs(tmp_path: Path) -> None:
-    """A run of another code location (no asset definitions at hand): the assets still get
-    their jobs, and the step keeps the upstreams its plan reads instead of losing them."""
+def test_without_the_definitions_each_asset_keeps_its_recorded_upstreams(tmp_path: Path) -> None:
+    """A run of another code location (no asset definitions at hand): each asset of the
+    multi-asset step still gets its job with its own upstreams, which the instance recorded
+    on its materialization (Dagster's provenance tags), as with the definitions."""
     events: list[Any] = []
     with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
         run_id = (
@@ -265,14 +266,17 @@ def test_without_the_definitions_a_multi_asset_step_keeps_its_plan_inputs(tmp_pa
             SensorCursor(),
             events.append,
             translator=OpenLineageTranslator(naming=NAMING),
-            catalog=AssetCatalog(),
+            catalog=AssetCatalog(instance=instance),
         )
     by_name = {e.job.name: e for e in events if e.eventType.value != "START"}
     step = by_name[MULTI_STEP]
     assert step.run.facets["dagster_run"].dagsterRunId == run_id
-    assert {i.name for i in step.inputs} == {"analytics.main.orders", "analytics.main.customers"}
+    assert step.inputs == [] and step.outputs == []
     totals = by_name[f"{MULTI_STEP}.{PREFIX}order_totals"]
+    assert [i.name for i in totals.inputs] == ["analytics.main.orders"]
     assert [o.name for o in totals.outputs] == ["analytics.main.order_totals"]
+    customer_list = by_name[f"{MULTI_STEP}.{PREFIX}customer_list"]
+    assert [i.name for i in customer_list.inputs] == ["analytics.main.customers"]
 
 
 def test_plugin_urn_scheme_gives_each_inner_job_its_own_run_instance(runs: Runs) -> None:

@@ -16,16 +16,27 @@ from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 SOURCE_DIR = Path(__file__).parent / "shop_dbt"
+#: models added on top of the shop project by ``copy_project(failing=True)``
+FAILING_DIR = Path(__file__).parent / "shop_dbt_failing"
+#: ``big_customers`` of the failing variant compiles with this variable's value
+MIN_ORDERS_VARIABLE = "SHOP_MIN_ORDERS"
 #: dbt as installed next to this Python (the venv need not be on PATH)
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 #: the dbt profile reads the DuckDB file from this variable
 DUCKDB_PATH_VARIABLE = "SHOP_DUCKDB_PATH"
 
 
-def copy_project(to: Path) -> Path:
-    """A fresh copy of the dbt project (dbt writes target/ and logs/ next to it)."""
+def copy_project(to: Path, failing: bool = False) -> Path:
+    """A fresh copy of the dbt project (dbt writes target/ and logs/ next to it).
+
+    ``failing``: with shop_dbt_failing's models too: customer_rank fails at run time,
+    customer_rank_report (downstream of it) is skipped by dbt, big_customers' SQL depends on
+    ``SHOP_MIN_ORDERS``.
+    """
     project_dir = to / "shop_dbt"
     shutil.copytree(SOURCE_DIR, project_dir)
+    if failing:
+        shutil.copytree(FAILING_DIR, project_dir, dirs_exist_ok=True)
     return project_dir
 
 
@@ -45,8 +56,13 @@ def load_external_tables(duckdb_path: Path) -> None:
 
 
 def build_definitions(
-    project_dir: Path, duckdb_path: Path, sensors: list[dg.SensorDefinition]
+    project_dir: Path,
+    duckdb_path: Path,
+    sensors: list[dg.SensorDefinition],
+    fetch_metadata: bool = True,
 ) -> dg.Definitions:
+    """``fetch_metadata=False``: no row counts and column types, whose in-process DuckDB
+    connection (dbt-duckdb keeps it open) would lock the file against a second run's dbt."""
     project = DbtProject(project_dir=project_dir, profiles_dir=project_dir)
     table = f"{database_name(duckdb_path)}.raw.orders"
 
@@ -63,13 +79,22 @@ def build_definitions(
                 "(100, 1, 1250, 'EUR'), (101, 1, 800, 'USD'), (102, 2, 4300, 'EUR'), "
                 "(103, 3, 999, 'EUR')) as t(id, customer_id, amount_cents, currency)"
             )
-        return dg.MaterializeResult(metadata={"dagster/row_count": 4})
+        # recorded as Dagster's DuckDB IO managers do, so that a sensor without these
+        # definitions names it too (the definition's metadata is not in the instance)
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": 4,
+                "dagster/table_name": table,
+                "dagster/storage_kind": "duckdb",
+            }
+        )
 
     @dbt_assets(manifest=project.manifest_path, project=project)
     def shop_models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[object]:
-        yield from (
-            dbt.cli(["build"], context=context).stream().fetch_row_counts().fetch_column_metadata()
-        )
+        events = dbt.cli(["build"], context=context).stream()
+        if fetch_metadata:
+            events = events.fetch_row_counts().fetch_column_metadata()
+        yield from events
 
     return dg.Definitions(
         assets=[raw_orders, shop_models],

@@ -1,0 +1,2 @@
+-- singular test: passes
+select * from {{ ref('stg_payments') }} where amount < 0

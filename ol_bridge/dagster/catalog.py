@@ -12,11 +12,19 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from dagster import AssetCheckKey, AssetKey, DagsterEventType, DagsterInstance, RepositoryDefinition
+from dagster import (
+    AssetCheckKey,
+    AssetKey,
+    DagsterEventType,
+    DagsterInstance,
+    PartitionsDefinition,
+    RepositoryDefinition,
+)
 
 from ol_bridge.dagster import dbt, dbt_manifest
 from ol_bridge.dagster.dbt_runs import DbtInvocation, DbtRunArtifacts
 from ol_bridge.dagster.descriptions import AssetDescription
+from ol_bridge.dagster.run_info import RunInfo
 from ol_bridge.errors import DagsterReadError
 
 log = logging.getLogger(__name__)
@@ -32,6 +40,7 @@ class AssetCatalog:
         repository: RepositoryDefinition | None = None,
         instance: DagsterInstance | None = None,
     ) -> None:
+        self._repository = repository
         self._graph = repository.asset_graph if repository is not None else None
         self._instance = instance
         self._cache: dict[AssetKey, AssetDescription | None] = {}
@@ -136,6 +145,24 @@ class AssetCatalog:
                         found[key] = dict(getattr(data, "metadata", {}) or {})
             self._handled_outputs[run_id] = found
         return self._handled_outputs[run_id].get((step_key, output_name or "result"), {})
+
+    def partitions_definition(self, run: RunInfo) -> PartitionsDefinition | None:
+        """The partitions definition of a run's partition key (for its time window): that
+        of the first asset of the run defined here with one, else its job's. None without
+        the definitions (a key alone does not say its window)."""
+        if self._repository is None or self._graph is None:
+            return None
+        for key in sorted({k for s in run.steps.values() for k in s.output_assets}, key=str):
+            if self._graph.has(key):
+                partitions = self._graph.get(key).partitions_def
+                if partitions is not None:
+                    return partitions
+        if self._repository.has_job(run.job_name):
+            job_partitions: PartitionsDefinition | None = self._repository.get_job(
+                run.job_name
+            ).partitions_def
+            return job_partitions
+        return None
 
     # -- issue 11: a check's definition, for its assertion's description --------------
     def check_description(self, asset_key: AssetKey, check_name: str) -> str | None:

@@ -186,9 +186,7 @@ class _StepLineageBuilder:
         return sorted(parents, key=lambda parent: list(parent.path))
 
     def upstream_metadata(self, key: AssetKey) -> dict[str, Any]:
-        return md.merged(
-            self.describe(key).naming_metadata, self.catalog.last_materialization_metadata(key)
-        )
+        return md.merged(self.describe(key).naming_metadata, self.catalog.latest_metadata(key))
 
     # -- collection ---------------------------------------------------------------------
     def collect(self, artifacts: Sequence[DagsterEvent]) -> None:
@@ -208,6 +206,7 @@ class _StepLineageBuilder:
                 self.add_asset_output(materialization.asset_key, metadata)
             elif event.event_type == DagsterEventType.ASSET_OBSERVATION:
                 observation = data.asset_observation  # type: ignore[union-attr]
+                self.catalog.remember_observation(observation.asset_key, observation.metadata)
                 self.add_asset_input(observation.asset_key, dict(observation.metadata))
             elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
                 self.add_check(data)

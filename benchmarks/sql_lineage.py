@@ -145,9 +145,12 @@ def ours(cases: list[dict[str, Any]], repeats: int) -> dict[str, Any]:
 
 
 def _sqlglot_build() -> str:
-    import sqlglot.expressions
+    # sqlglotc (sqlglot[c]) ships compiled modules beside the .py files; the package
+    # __init__ files stay Python, so look at a module it compiles
+    from sqlglot.optimizer import qualify_columns
 
-    return "compiled" if not sqlglot.expressions.__file__.endswith(".py") else "pure Python"
+    source = qualify_columns.__file__ or ""
+    return "pure Python" if source.endswith(".py") else "compiled"
 
 
 def ensure_venv(path: Path, requirement: str) -> Path:

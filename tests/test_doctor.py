@@ -464,10 +464,13 @@ def test_dagster_home_missing_and_with_runs(
         Check(
             "sensor",
             "WARN",
-            "No sensor of this instance was ever started: the ol-bridge sensor is off "
-            "(sensors are stopped until turned on).",
+            "No sensor of this instance has ticked or been turned on yet: the ol-bridge "
+            "sensor is stopped (sensors start stopped unless built with "
+            "default_status=RUNNING), or no daemon has ticked it yet.",
             "Turn it on in the Dagster UI (Automation > Sensors), run `dagster sensor start "
-            "openlineage_sensor`, or build it with default_status=DefaultSensorStatus.RUNNING.",
+            "openlineage_sensor`, or build it with default_status=DefaultSensorStatus.RUNNING; "
+            "if it is built so, check that the daemon runs (`dagster dev` or `dagster-daemon "
+            "run`) and look again after one sensor interval.",
         ),
     ]
     monkeypatch.setenv("DAGSTER_HOME", str(dagster_home / "gone"))

@@ -126,14 +126,17 @@ def check_sensors(states: Sequence[SensorState], now: float | None = None) -> li
 def _none_found(states: Sequence[SensorState]) -> Check:
     start = (
         f"Turn it on in the Dagster UI (Automation > Sensors), run `dagster sensor start "
-        f"{DEFAULT_SENSOR_NAME}`, or build it with default_status=DefaultSensorStatus.RUNNING."
+        f"{DEFAULT_SENSOR_NAME}`, or build it with default_status=DefaultSensorStatus.RUNNING; "
+        "if it is built so, check that the daemon runs (`dagster dev` or `dagster-daemon run`) "
+        "and look again after one sensor interval."
     )
     if not states:
         return Check(
             "sensor",
             "WARN",
-            "No sensor of this instance was ever started: the ol-bridge sensor is off "
-            "(sensors are stopped until turned on).",
+            "No sensor of this instance has ticked or been turned on yet: the ol-bridge "
+            "sensor is stopped (sensors start stopped unless built with "
+            "default_status=RUNNING), or no daemon has ticked it yet.",
             start,
         )
     listed = ", ".join(f"{s.name} ({'running' if s.running else 'stopped'})" for s in states)

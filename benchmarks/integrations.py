@@ -55,6 +55,10 @@ class _Counting:
         self.owner.mcps += len(mcps)
         self.inner.write(mcps)
 
+    def __getattr__(self, name: str) -> Any:
+        # anything else the transport asks the sink (e.g. the Lite sink's held_open)
+        return getattr(self.inner, name)
+
     def flush(self) -> None:
         self.inner.flush()
 

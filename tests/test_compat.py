@@ -7,12 +7,14 @@ by name (the Dagster ones, which need instances, are in ``tests/dagster/test_com
 from __future__ import annotations
 
 import ast
+import dataclasses
 from pathlib import Path
 
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
 from datahub.lite.duckdb_lite import DuckDBLite
 from datahub.metadata.schema_classes import (
     ASPECT_CLASSES,
+    StatusClass,
     SubTypesClass,
 )
 
@@ -31,6 +33,27 @@ def test_aspect_is_the_base_of_every_aspect_class() -> None:
         entityUrn="urn:li:dataFlow:(dagster,j,prod)", aspect=SubTypesClass(typeNames=["Job"])
     )
     assert not compat.is_aspect(wrapper) and not compat.is_aspect(None)
+
+
+def test_upserts_of_equal_the_wrappers_constructor_field_for_field() -> None:
+    assert all(
+        field.default is not dataclasses.MISSING
+        for field in dataclasses.fields(MetadataChangeProposalWrapper)
+    )
+    cases = [
+        ("urn:li:dataFlow:(dagster,j,prod)", [StatusClass(removed=False), SubTypesClass(["Job"])]),
+        ("urn:li:dataJob:(urn:li:dataFlow:(dagster,j,prod),op)", [StatusClass(removed=True)]),
+        ("urn:li:dataset:(urn:li:dataPlatform:duckdb,db.s.t,PROD)", [SubTypesClass(["Table"])]),
+        ("urn:li:dataProcessInstance:0b5d3c0e", [StatusClass(removed=False)]),
+        ("urn:li:assertion:abc", []),
+    ]
+    for urn, aspects in cases:
+        fast = compat.upserts_of(urn, aspects)
+        slow = [MetadataChangeProposalWrapper(entityUrn=urn, aspect=a) for a in aspects]
+        assert fast == slow
+        assert [vars(p) for p in fast] == [vars(p) for p in slow]
+        assert [type(p) for p in fast] == [MetadataChangeProposalWrapper] * len(aspects)
+        assert [p.to_obj() for p in fast] == [p.to_obj() for p in slow]
 
 
 def test_lite_closes_its_connection_without_reindexing() -> None:

@@ -14,17 +14,31 @@
   ``_emit_generic`` (its session, retries and errors). ``tests/datahub/test_restli_body.py``
   checks the requests equal ``emit_mcps``'s.
 
+- :func:`upserts_of` (issue 16): ``MetadataChangeProposalWrapper.__post_init__`` guesses
+  the entity type from the URN string and checks the aspect's name on every proposal; the
+  converter makes ~20 per event for a handful of URNs, so it builds the same dataclass
+  instances with the type guessed once per URN (what ``__post_init__`` would set).
+
 ``tests/test_compat.py`` checks each against the installed acryl-datahub.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+from collections.abc import Iterable
 from typing import Any, TypeGuard
 
-from datahub.metadata.schema_classes import ASPECT_CLASSES
+from datahub.emitter.mcp import MetadataChangeProposalWrapper
+from datahub.metadata.schema_classes import ASPECT_CLASSES, ChangeTypeClass
 from datahub.metadata.schema_classes import _Aspect as Aspect
+from datahub.utilities.urns.urn import guess_entity_type
 
 _ASPECT_TYPES = frozenset(ASPECT_CLASSES)
+#: every field of the wrapper with its default (all plain defaults; the test checks)
+_WRAPPER_DEFAULTS = {
+    field.name: field.default for field in dataclasses.fields(MetadataChangeProposalWrapper)
+}
 
 
 def is_aspect(value: object) -> TypeGuard[Aspect]:
@@ -46,9 +60,34 @@ def post_restli_batch(emitter: Any, body: str) -> None:
     emitter._emit_generic(f"{emitter._gms_server}/aspects?action=ingestProposalBatch", body)
 
 
+def upserts_of(urn: str, aspects: Iterable[Aspect]) -> list[MetadataChangeProposalWrapper]:
+    """``[MetadataChangeProposalWrapper(entityUrn=urn, aspect=a) for a in aspects]``: equal
+    instances, field for field, without the per-proposal checks (see the module)."""
+    entity_type = _entity_type(urn)
+    out = []
+    for aspect in aspects:
+        proposal = object.__new__(MetadataChangeProposalWrapper)
+        fields = proposal.__dict__
+        fields.update(_WRAPPER_DEFAULTS)
+        fields["entityType"] = entity_type
+        fields["changeType"] = ChangeTypeClass.UPSERT
+        fields["entityUrn"] = urn
+        fields["aspectName"] = aspect.ASPECT_NAME
+        fields["aspect"] = aspect
+        out.append(proposal)
+    return out
+
+
+@functools.lru_cache(maxsize=8192)
+def _entity_type(urn: str) -> str:
+    # the same few URNs (a run's flow and job, its datasets) come back on every event
+    return guess_entity_type(urn)
+
+
 __all__ = [
     "Aspect",
     "close_lite_without_reindex",
     "is_aspect",
     "post_restli_batch",
+    "upserts_of",
 ]

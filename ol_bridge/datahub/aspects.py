@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -28,6 +29,7 @@ from datahub.metadata.schema_classes import (
 )
 from datahub.metadata.urns import CorpUserUrn, TagUrn, Urn
 
+from ol_bridge._compat.datahub import upserts_of
 from ol_bridge.datahub.olevent import java_string, mapping, text
 
 #: One DataHub change as the converter makes it and the sinks write it: a typed
@@ -156,9 +158,16 @@ def facet_tags(*facets: Mapping[str, Any]) -> list[TagAssociationClass]:
             if isinstance(name, str) and name:
                 names.append(name)
         for name in sorted(names, key=str.lower):
-            urn = str(TagUrn(name))
-            seen.setdefault(urn, TagAssociationClass(tag=urn))
+            urn = _tag_urn(name)
+            if urn not in seen:
+                seen[urn] = TagAssociationClass(tag=urn)
     return list(seen.values())
+
+
+@functools.lru_cache(maxsize=4096)
+def _tag_urn(name: str) -> str:
+    # TagUrn checks and encodes its name; a run's tags repeat on every event of the run.
+    return str(TagUrn(name))
 
 
 def airflow_dag_tags(run_facets: Mapping[str, Any]) -> GlobalTagsClass | None:
@@ -237,8 +246,6 @@ def output_operation(
 
 def upserts(urn: Urn | str, aspects: Iterable[Any]) -> list[Proposal]:
     """UPSERT wrappers for the non-None aspects, in order."""
-    return [
-        MetadataChangeProposalWrapper(entityUrn=str(urn), aspect=a)
-        for a in aspects
-        if a is not None
-    ]
+    proposals: list[Proposal] = []
+    proposals += upserts_of(str(urn), [a for a in aspects if a is not None])
+    return proposals

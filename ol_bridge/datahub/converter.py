@@ -243,8 +243,8 @@ def _instance(
     return aspects.upserts(
         urns.instance,
         [
-            DataProcessInstanceInputClass(inputs=[str(u) for u in plan.input_urns]),
-            DataProcessInstanceOutputClass(outputs=[str(u) for u in plan.output_urns]),
+            DataProcessInstanceInputClass(inputs=[d.urn_str for d in plan.inputs]),
+            DataProcessInstanceOutputClass(outputs=[d.urn_str for d in plan.outputs]),
             properties,
             aspects.run_event(event_type, millis, aspects.facet_failure(run_facets)),
             relationships,

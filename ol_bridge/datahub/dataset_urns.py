@@ -134,7 +134,7 @@ class DatasetResolver:
             return plugin
         target = _symlink_target(mapping(dataset.get("facets")), self.config)
         if target is None:
-            return self.aliases.get(original, original)
+            return self.aliases.get(original, original) if self.aliases else original
         linked = resolve_dataset_urn(target[0], target[1], target[2], self.config)
         self.aliases[original] = linked
         return self.aliases.get(linked, linked)
@@ -154,7 +154,7 @@ class DatasetResolver:
     def field_dataset(self, namespace: str, name: str) -> DatasetUrn:
         """URN of a dataset named by a column-lineage input field (no facets, aliases apply)."""
         urn = resolve_dataset_urn(namespace, name, None, self.config)
-        return self.aliases.get(urn, urn)
+        return self.aliases.get(urn, urn) if self.aliases else urn  # no hashing when none
 
 
 def plugin_asset_key(facets: Mapping[str, Any]) -> list[str] | None:

@@ -199,8 +199,8 @@ def job_lineage_patch(
     ]
     ops += [patches.add(("inputDatajobEdges", j.urn), _job_edge(j, millis)) for j in upstream_jobs]
     for column in _column_edges(plan, sql, config):
-        path = ("fineGrainedLineages", column.transform, str(column.downstream), "NONE")
-        ops.append(patches.add((*path, str(column.upstream)), {"confidenceScore": 1.0}))
+        path = ("fineGrainedLineages", column.transform, column.downstream, "NONE")
+        ops.append(patches.add((*path, column.upstream), {"confidenceScore": 1.0}))
     return [patches.patch_proposal("dataJob", str(job), "dataJobInputOutput", ops)]
 
 

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -179,5 +180,11 @@ def event_entities(
         job_name=urns.job_display_name,
         instance=DataProcessInstanceUrn(run_id),
         instance_name=run_id,
-        parent_instance=DataProcessInstanceUrn(parent_run_id) if parent_run_id else None,
+        parent_instance=_parent_instance(parent_run_id) if parent_run_id else None,
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _parent_instance(run_id: str) -> DataProcessInstanceUrn:
+    # A run's every step event names the same parent; the URN checks and encodes its id.
+    return DataProcessInstanceUrn(run_id)

@@ -142,15 +142,17 @@ def schema_metadata(facets: Mapping[str, Any], platform_urn: str) -> SchemaMetad
 class ColumnEdge:
     """One upstream column feeding one downstream column, with how it is transformed."""
 
-    upstream: SchemaFieldUrn
-    downstream: SchemaFieldUrn
+    #: the columns' ``SchemaFieldUrn`` strings
+    upstream: str
+    downstream: str
     transform: str
 
 
 @functools.lru_cache(maxsize=16384)
-def _field_urn(dataset: DatasetUrn, field: str) -> SchemaFieldUrn:
-    # Building a SchemaFieldUrn re-parses its dataset URN; columns repeat on every event.
-    return SchemaFieldUrn(dataset, field)
+def _field_urn(dataset: DatasetUrn, field: str) -> str:
+    # Building a SchemaFieldUrn re-parses its dataset URN, and rendering it joins its parts
+    # again on every str(); columns repeat on every event.
+    return str(SchemaFieldUrn(dataset, field))
 
 
 def _is_indirect_only(transformations: list[Any]) -> bool:

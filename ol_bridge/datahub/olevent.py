@@ -10,7 +10,7 @@ import hashlib
 import re
 import uuid
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 import attrs
@@ -25,7 +25,10 @@ _ISO = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
     r"(Z|[+-]\d{2}:?\d{2}|[+-]\d{2})?$"
 )
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH_ORDINAL = datetime(1970, 1, 1).toordinal()
+#: the UTC instants a datetime can hold, in seconds since the epoch
+_MIN_SECONDS = (datetime.min.toordinal() - _EPOCH_ORDINAL) * 86400
+_MAX_SECONDS = (datetime.max.toordinal() - _EPOCH_ORDINAL) * 86400 + 86399
 
 
 @attrs.frozen
@@ -39,8 +42,14 @@ class OlTime:
     @property
     def epoch_millis(self) -> int:
         """Milliseconds since the epoch, truncated like Java's ``Instant.toEpochMilli``."""
-        utc = self.local.replace(tzinfo=timezone.utc) - timedelta(seconds=self.offset_seconds)
-        return (utc - _EPOCH) // timedelta(seconds=1) * 1000 + self.nanos // 1_000_000
+        local = self.local  # whole seconds: integer arithmetic is exact (and cheaper)
+        days = local.toordinal() - _EPOCH_ORDINAL
+        seconds = days * 86400 + local.hour * 3600 + local.minute * 60 + local.second
+        utc_seconds = seconds - self.offset_seconds
+        if not _MIN_SECONDS <= utc_seconds <= _MAX_SECONDS:
+            # what datetime arithmetic raised here, so such an event fails as it did
+            raise OverflowError("date value out of range")
+        return utc_seconds * 1000 + self.nanos // 1_000_000
 
     def java_string(self) -> str:
         """Render as Java's ``ZonedDateTime.toString()`` does (DataHub stores that text)."""
@@ -109,6 +118,8 @@ def mapping(value: object) -> Mapping[str, Any]:
     """``value`` if it is a JSON object, else an empty one (absent facets read as empty)."""
     if type(value) is dict:  # parsed JSON: skip the slower abstract-class check
         return value
+    if value is None:  # an absent facet, the commonest case after a dict
+        return EMPTY
     return value if isinstance(value, Mapping) else EMPTY
 
 

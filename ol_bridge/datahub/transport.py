@@ -17,6 +17,7 @@ the dotted class path works without it, because openlineage-python imports any d
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
@@ -136,9 +137,12 @@ class DatahubTransport(Transport):
         The one write path to DataHub: the sensor's and ``ol-bridge serve``'s deliveries
         (through ``emit_batch``) and ``ol-bridge convert --sink`` all end here."""
         coalesced = coalesce(mcps)
-        for chunk in batched(coalesced, self.config.batch_size):
-            self._sink.write(chunk)
-        self._sink.flush()
+        # a sink that opens its store per write (Lite) keeps it open for the whole call
+        held_open = getattr(self._sink, "held_open", contextlib.nullcontext)
+        with held_open():
+            for chunk in batched(coalesced, self.config.batch_size):
+                self._sink.write(chunk)
+            self._sink.flush()
         log.debug("Wrote %d DataHub proposals to the %s sink", len(coalesced), self.config.sink)
         return len(coalesced)
 

@@ -83,8 +83,10 @@ class EnqueueResult:
     dropped_for: tuple[str, ...] = ()
 
 
+@functools.lru_cache(maxsize=256)
 def _sql(text: str) -> sa.TextClause:
-    """``text`` with the tables' real names (``{events}`` etc.)."""
+    """``text`` with the tables' real names (``{events}`` etc.), built once per statement
+    (a hand-off runs several per event: building the clause was a fifth of its cost)."""
     return sa.text(
         text.format(
             events=EVENTS,
@@ -95,6 +97,16 @@ def _sql(text: str) -> sa.TextClause:
             handed=HANDED,
         )
     )
+
+
+@functools.lru_cache(maxsize=32)
+def _sql_in(text: str) -> sa.TextClause:
+    """``_sql`` with ``:ids`` a list, expanded into ``IN (...)``."""
+    return _sql(text).bindparams(sa.bindparam("ids", expanding=True))
+
+
+#: ids in one ``IN (...)``: well under SQLite's oldest limit of bound variables (999)
+_IDS_PER_STATEMENT = 500
 
 
 @attrs.frozen
@@ -328,15 +340,15 @@ class Outbox:
         Returns the destinations that dropped one."""
         dropped: list[str] = []
         for name in destinations:
-            self._run(
-                "INSERT INTO {destinations} (name) VALUES (:name) ON CONFLICT (name) DO NOTHING",
-                name=name,
-            )
-            queued = int(
+            queued = self._queued(name)
+            if queued is None:  # a new destination (one statement less on every later one)
                 self._run(
-                    "SELECT queued FROM {destinations} WHERE name = :name", name=name
-                ).scalar_one()
-            )
+                    "INSERT INTO {destinations} (name) VALUES (:name) "
+                    "ON CONFLICT (name) DO NOTHING",
+                    name=name,
+                )
+                queued = self._queued(name)
+                assert queued is not None  # inserted just now, in this transaction
             if queued + adding <= max_events:
                 continue
             if on_full == "pause":
@@ -357,6 +369,13 @@ class Outbox:
             )
             dropped.append(name)
         return dropped
+
+    def _queued(self, name: str) -> int | None:
+        """Inside a transaction: events queued for ``name``; None if it has no row yet."""
+        queued = self._run(
+            "SELECT queued FROM {destinations} WHERE name = :name", name=name
+        ).scalar_one_or_none()
+        return None if queued is None else int(queued)
 
     def _hand_off(
         self,
@@ -379,13 +398,15 @@ class Outbox:
             key = key if len(key) <= 64 else json_key(key)  # the column's width
             if resend:
                 self._forget_delivered(key, destinations)
+            # ``waiting`` assumes every destination takes it; corrected below if not
             event_id = int(
                 self._run(
                     "INSERT INTO {events} (key, payload, created, waiting) "
-                    "VALUES (:key, :payload, :created, 0) RETURNING id",
+                    "VALUES (:key, :payload, :created, :waiting) RETURNING id",
                     key=uuid.uuid4().hex,
                     payload=payload,
                     created=now,
+                    waiting=len(destinations),
                 ).scalar_one()
             )
             won = [
@@ -406,7 +427,10 @@ class Outbox:
                 duplicates += 1
                 queued.append(False)
                 continue
-            self._run("UPDATE {events} SET waiting = :n WHERE id = :id", n=len(won), id=event_id)
+            if len(won) != len(destinations):
+                self._run(
+                    "UPDATE {events} SET waiting = :n WHERE id = :id", n=len(won), id=event_id
+                )
             self._db.execute(
                 _sql("INSERT INTO {queue} (destination, event_id) VALUES (:name, :event_id)"),
                 [{"name": name, "event_id": event_id} for name in won],
@@ -507,8 +531,7 @@ class Outbox:
     def delivered_many(self, name: str, event_ids: Sequence[int]) -> None:
         """Events delivered (one, or several together to a destination that takes batches)."""
         with self._transaction():
-            for event_id in event_ids:
-                self._remove(name, event_id)
+            self._remove_many(name, event_ids)
             self._run(
                 "UPDATE {destinations} SET delivered = delivered + :n, failures = 0, "
                 "next_attempt = 0, last_success_at = :now WHERE name = :name",
@@ -673,6 +696,39 @@ class Outbox:
             "payload = CASE WHEN waiting <= 1 THEN NULL ELSE payload END WHERE id = :event_id",
             event_id=event_id,
         )
+
+    def _remove_many(self, name: str, event_ids: Sequence[int]) -> None:
+        """``_remove`` of each event, a few statements per chunk instead of three per event
+        (a batch's delivery was a tenth of the hand-off's cost)."""
+        for start in range(0, len(event_ids), _IDS_PER_STATEMENT):
+            chunk = list(event_ids[start : start + _IDS_PER_STATEMENT])
+            removed = [
+                tuple(row)
+                for row in self._run_in(
+                    "DELETE FROM {queue} WHERE destination = :name AND event_id IN :ids "
+                    "RETURNING event_id, rejected",
+                    name=name,
+                    ids=chunk,
+                )
+            ]
+            if not removed:
+                continue
+            self._run(
+                "UPDATE {destinations} SET queued = queued - :n, rejected = rejected - :r "
+                "WHERE name = :name",
+                n=len(removed),
+                r=sum(1 for row in removed if row[1] is not None),
+                name=name,
+            )
+            self._run_in(
+                "UPDATE {events} SET waiting = waiting - 1, "
+                "payload = CASE WHEN waiting <= 1 THEN NULL ELSE payload END WHERE id IN :ids",
+                ids=[row[0] for row in removed],
+            )
+
+    def _run_in(self, sql: str, **params: Any) -> sa.CursorResult[Any]:
+        """``_run`` for a statement whose ``:ids`` is a list (``IN :ids``)."""
+        return self._db.execute(_sql_in(sql), params)
 
     def _bump(self, counter: str, by: int = 1) -> None:
         self._run(

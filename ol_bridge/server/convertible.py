@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ol_bridge.datahub.config import ConverterConfig, DatahubConfig
@@ -30,26 +31,49 @@ from ol_bridge.validation import format_path
 
 #: events whose proposals wait for their delivery; ~20-50 KB each
 HANDOVER_EVENTS = 2048
+#: seconds after which kept proposals may make room for newer ones
+HANDOVER_STALE_SECONDS = 300.0
 
 
 class Handover:
-    """Proposals converted at the request, waiting for the event's delivery (thread-safe)."""
+    """Proposals converted at the request, waiting for the event's delivery (thread-safe).
 
-    def __init__(self, capacity: int = HANDOVER_EVENTS) -> None:
+    When it is full, the new event's proposals are not kept (its delivery converts it
+    again), rather than the oldest ones evicted: the outbox delivers oldest first, so
+    evicting them would make every delivery miss once the backlog is longer than the
+    handover, and the delivery thread, converting everything again, would fall further
+    behind. Entries older than ``stale_seconds`` (an event some other process delivered)
+    make room.
+    """
+
+    def __init__(
+        self,
+        capacity: int = HANDOVER_EVENTS,
+        *,
+        stale_seconds: float = HANDOVER_STALE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._capacity = capacity
-        self._entries: OrderedDict[str, list[Proposal]] = OrderedDict()
+        self._stale_seconds = stale_seconds
+        self._clock = clock
+        self._entries: OrderedDict[str, tuple[float, list[Proposal]]] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
     def offer(self, key: str, proposals: list[Proposal]) -> bool:
-        """Keep ``proposals`` for ``key`` unless some are kept already; True if kept."""
+        """Keep ``proposals`` for ``key`` unless some are kept already or there is no room;
+        True if kept."""
         with self._lock:
             if key in self._entries:
                 return False
-            self._entries[key] = proposals
-            while len(self._entries) > self._capacity:
+            now = self._clock()
+            if len(self._entries) >= self._capacity:
+                _, (since, _) = next(iter(self._entries.items()))
+                if now - since < self._stale_seconds:
+                    return False
                 self._entries.popitem(last=False)
+            self._entries[key] = (now, proposals)
             return True
 
     def withdraw(self, key: str) -> None:
@@ -58,12 +82,12 @@ class Handover:
 
     def take(self, key: str) -> list[Proposal] | None:
         with self._lock:
-            proposals = self._entries.pop(key, None)
-            if proposals is None:
+            entry = self._entries.pop(key, None)
+            if entry is None:
                 self.misses += 1
-            else:
-                self.hits += 1
-            return proposals
+                return None
+            self.hits += 1
+            return entry[1]
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -1,13 +1,15 @@
-"""Committing accepted events to the outbox: one thread, concurrent requests together.
+"""Checking and committing requests' events: one thread, concurrent requests together.
 
 A request is acknowledged (201) only once its events are committed to the outbox for every
 destination. Each request committing its own transaction would make concurrent requests
 queue for SQLite's write lock (its busy handler sleeps) and pay a commit each; instead
-requests :meth:`~Committer.submit` their events and wait on a future, and one thread takes
-everything pending and commits it with ``Outbox.enqueue_many`` in one transaction (group
-commit), then resolves each request's future. If a combined commit fails (the outbox would
-pass its limit), each request is committed alone, so one large request cannot fail the
-others.
+requests submit their work and wait on a future, and one thread takes everything pending,
+runs each job's ``prepare`` (parse, validate, convert: the CPU work, off the event loop),
+and commits the events of every job that passed with ``Outbox.enqueue_many`` in one
+transaction (group commit), then resolves each request's future. One thread for both
+steps, so a request costs one hand-over between threads each way, not one to a worker
+pool and another to a committer. If a combined commit fails (the outbox would pass its
+limit), each request is committed alone, so one large request cannot fail the others.
 """
 
 from __future__ import annotations
@@ -40,7 +42,9 @@ class Item:
 
 @attrs.frozen
 class _Job:
-    items: Sequence[Item]
+    #: the job's events, computed on the committer thread; an exception it raises (a
+    #: refused body) goes to the future instead, and the job commits nothing
+    prepare: Callable[[], Sequence[Item]]
     future: Future[list[bool]]
 
 
@@ -73,11 +77,17 @@ class Committer:
 
     def submit(self, items: Sequence[Item]) -> Future[list[bool]]:
         """Commit ``items``; the future gives, per item, whether it was a duplicate."""
+        return self.submit_work(lambda: items)
+
+    def submit_work(self, prepare: Callable[[], Sequence[Item]]) -> Future[list[bool]]:
+        """Run ``prepare`` on the committer thread, then commit the items it returns (with
+        the others pending); the future gives, per item, whether it was a duplicate, or the
+        exception ``prepare`` raised."""
         future: Future[list[bool]] = Future()
         if not self._thread.is_alive():
             future.set_exception(RuntimeError("the outbox committer has stopped"))
             return future
-        self._jobs.put(_Job(items, future))
+        self._jobs.put(_Job(prepare, future))
         return future
 
     def close(self) -> None:
@@ -98,25 +108,31 @@ class Committer:
                 first = self._jobs.get()
                 if first is None:
                     return
-                group, stop = [first], False
-                size = len(first.items)
-                while size < MAX_GROUP_EVENTS:
+                group: list[_Prepared] = []
+                stop, size, job = False, 0, first
+                while True:
+                    prepared = _prepared(job)
+                    if prepared is not None:
+                        group.append(prepared)
+                        size += len(prepared.items)
+                    if size >= MAX_GROUP_EVENTS:
+                        break
                     try:
-                        job = self._jobs.get_nowait()
+                        next_job = self._jobs.get_nowait()
                     except queue.Empty:
                         break
-                    if job is None:
+                    if next_job is None:
                         stop = True
                         break
-                    group.append(job)
-                    size += len(job.items)
-                self._commit_group(outbox, group)
+                    job = next_job
+                if group:
+                    self._commit_group(outbox, group)
                 if stop:
                     return
         finally:
             outbox.close()
 
-    def _commit_group(self, outbox: Outbox, group: list[_Job]) -> None:
+    def _commit_group(self, outbox: Outbox, group: list[_Prepared]) -> None:
         try:
             flags = self._commit(outbox, [item for job in group for item in job.items])
         except OutboxFullError as error:
@@ -126,7 +142,7 @@ class Committer:
             for job in group:  # alone, the smaller ones may still fit
                 self._commit_group(outbox, [job])
             return
-        except Exception as error:  # the database failed: every waiting request gets 503
+        except Exception as error:  # the database failed: every waiting request hears it
             log.warning("Committing %d requests to the outbox failed: %s", len(group), error)
             for job in group:
                 job.future.set_exception(error)
@@ -143,3 +159,19 @@ class Committer:
             self._destinations,
             max_events=self._max_events,
         )
+
+
+@attrs.frozen
+class _Prepared:
+    items: Sequence[Item]
+    future: Future[list[bool]]
+
+
+def _prepared(job: _Job) -> _Prepared | None:
+    """The job's items, or None once its future holds what stopped them."""
+    try:
+        items = job.prepare()
+    except Exception as error:  # a refused body, or a bug: that request's answer
+        job.future.set_exception(error)
+        return None
+    return _Prepared(items, job.future)

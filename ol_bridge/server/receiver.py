@@ -52,6 +52,14 @@ class Refusal:
     destination: str | None = None
 
 
+class RefusedBodyError(Exception):
+    """A body refused while it was checked (400): ``answer`` says why."""
+
+    def __init__(self, answer: Rejection | UnconvertibleError) -> None:
+        super().__init__(str(answer))
+        self.answer = answer
+
+
 @attrs.frozen
 class Prepared:
     """Events checked and ready to commit, with the proposals converted for them."""
@@ -185,6 +193,26 @@ class Receiver:
                     offered.append(key)
             items.append(Item(to_payload(event), key))
         return Prepared(events, items, offered)
+
+    def submit(self, body: bytes) -> Future[list[bool]]:
+        """Check a body and commit its events, both on the committer thread (with other
+        requests' bodies: one transaction for all). The future gives, per event, whether it
+        was a duplicate; it fails with :class:`RefusedBodyError` (the body is refused),
+        ``OutboxFullError`` or a database error, and then nothing was accepted."""
+        checked: list[Prepared] = []
+
+        def prepare() -> Sequence[Item]:
+            prepared = self.prepare(body)
+            if not isinstance(prepared, Prepared):
+                raise RefusedBodyError(prepared)
+            checked.append(prepared)
+            return prepared.items
+
+        future = self.committer.submit_work(prepare)
+        future.add_done_callback(
+            lambda done: self._committed(checked[0], done) if checked else None
+        )
+        return future
 
     def commit(self, prepared: Prepared) -> Future[list[bool]]:
         """Commit to the outbox; the future fails with ``OutboxFullError`` (or a database

@@ -122,6 +122,31 @@ def test_slow_headers_idle_connections_and_slow_bodies_are_timed_out(tmp_path: P
             sock.close()
 
 
+def test_headers_over_16_kib_get_400_and_the_connection_closed(tmp_path: Path) -> None:
+    with running_server(server_config(tmp_path)) as server:
+        port = int(server.url.rsplit(":", 1)[1])
+        endless = socket.create_connection(("127.0.0.1", port))
+        endless.settimeout(10)
+        head = b"POST /api/v1/lineage HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 17_000
+        endless.sendall(head)  # one header past the limit, never ended
+        answer = b""
+        try:
+            while chunk := endless.recv(4096):
+                answer += chunk
+        except ConnectionResetError:  # closed while some of it was still unread there
+            answer = answer or b"reset"
+        # the connection is closed (recv returned b"" or was reset, never timed out), with
+        # the 400 when it got through
+        assert answer == b"reset" or answer.startswith(b"HTTP/1.1 400"), answer[:100]
+        if answer != b"reset":
+            assert b"connection: close" in answer.lower()
+        endless.close()
+        # large but finite headers are fine
+        padded = {**JSON, "X-Pad": "a" * 12_000}
+        answer_ok = httpx.post(f"{server.url}/api/v1/lineage", json=_event(1), headers=padded)
+        assert answer_ok.status_code == 201
+
+
 def test_poison_events_through_serve_are_refused_naming_the_field(tmp_path: Path) -> None:
     """Issue 17: a `.x` job, `urn:li:` namespaces and an empty column-lineage field used to
     answer 500 and block the DataHub writes; now 400 naming the field, the rest delivered."""
@@ -257,3 +282,90 @@ def _answers(url: str) -> bool:
     except httpx.TransportError:
         time.sleep(0.1)
         return False
+
+
+def test_past_its_queue_bound_serve_answers_503_and_times_out_idle_sockets(
+    tmp_path: Path,
+) -> None:
+    """Issue 17, bounded memory under overload (bounded by counts, not time): with a relay
+    down, concurrent producers drive the receiver past ``max_events_per_destination``;
+    it takes exactly that many events, then answers 503 + Retry-After instead of queueing
+    more, while dozens of idle and slow-header sockets are closed and /health answers."""
+    limit, producers, per_producer = 20, 8, 10
+    with FakeMarquez() as marquez:
+        marquez.down = True
+        config = server_config(
+            tmp_path,
+            relay={"marquez": {"type": "http", "url": marquez.url}},
+            delivery={"max_events_per_destination": limit},
+            max_pending_requests=producers,
+            retry_after_sec=7,
+            header_timeout_sec=0.5,
+            keep_alive_timeout_sec=1,
+        )
+        with running_server(config) as server:
+            url = f"{server.url}/api/v1/lineage"
+            answers: list[httpx.Response] = []
+            lock = threading.Lock()
+
+            def produce(first: int) -> None:
+                with httpx.Client(timeout=60) as client:
+                    for index in range(first, first + per_producer):
+                        answer = client.post(url, json=_event(index), headers=JSON)
+                        with lock:
+                            answers.append(answer)
+
+            def drive(round_: int) -> list[httpx.Response]:
+                answers.clear()
+                threads = [
+                    threading.Thread(target=produce, args=(round_ * 1000 + n * per_producer,))
+                    for n in range(producers)
+                ]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join(60)
+                assert len(answers) == producers * per_producer
+                return list(answers)
+
+            def queued() -> int:
+                health = httpx.get(f"{server.url}/health").json()
+                return int(health["destinations"]["marquez"]["queued"])
+
+            first_round = drive(0)
+            accepted = [a for a in first_round if a.status_code == 201]
+            refused = [a for a in first_round if a.status_code == 503]
+            assert len(accepted) == limit  # one event per request: exactly the bound
+            assert len(accepted) + len(refused) == len(first_round)
+            for answer in refused:
+                assert answer.headers["retry-after"] == "7"
+                assert answer.json()["error"] == "outbox_full"
+            wait_for(lambda: queued() == limit, "the backlog to be reported")
+
+            # past the bound, every request is refused and the queue does not grow
+            second_round = drive(1)
+            assert {a.status_code for a in second_round} == {503}
+            assert queued() == limit
+            assert server.metrics.value("unavailable", reason="outbox_full") == len(refused) + len(
+                second_round
+            )
+
+            # dozens of idle and slow-header connections are closed; /health still answers
+            port = int(server.url.rsplit(":", 1)[1])
+            idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(20)]
+            slow = [socket.create_connection(("127.0.0.1", port)) for _ in range(20)]
+            for sock in slow:
+                sock.sendall(b"POST /api/v1/lineage HTTP/1.1\r\nHost: x\r\nContent-")
+            health = httpx.get(f"{server.url}/health")
+            assert (health.status_code, health.json()["status"]) == (503, "refusing")
+            for sock in idle + slow:
+                sock.settimeout(30)
+                assert sock.recv(1024) == b""  # closed by the receiver, nothing answered
+                sock.close()
+            assert httpx.get(f"{server.url}/health").json()["status"] == "refusing"
+
+            # nothing acknowledged was lost: once the relay is back, all of it arrives
+            marquez.down = False
+            wait_for(lambda: len(marquez.events) == limit, "the backlog to reach Marquez")
+            sent = {e["run"]["runId"] for e in marquez.events}
+            assert sent == {json.loads(a.request.content)["run"]["runId"] for a in accepted}

@@ -72,7 +72,9 @@ def apply_patch(aspect_name: str, current: Mapping[str, Any] | None, patch: Any)
     """
     operations, primary_keys = _split_payload(aspect_name, patch)
     keyed = {**_KEYED_ARRAYS.get(aspect_name, {}), **primary_keys}
-    document = copy.deepcopy(dict(current) if current is not None else _default(aspect_name))
+    document: dict[str, Any] = _json_copy(
+        dict(current) if current is not None else _default(aspect_name)
+    )
     fine_grained = aspect_name in _FINE_GRAINED_ASPECTS
 
     for field, keys in keyed.items():
@@ -93,7 +95,24 @@ def apply_patch(aspect_name: str, current: Mapping[str, Any] | None, patch: Any)
 
 
 def _default(aspect_name: str) -> dict[str, Any]:
-    return copy.deepcopy(dict(_DEFAULT_ASPECTS.get(aspect_name, {})))
+    default: dict[str, Any] = _json_copy(dict(_DEFAULT_ASPECTS.get(aspect_name, {})))
+    return default
+
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def _json_copy(value: Any) -> Any:
+    """``copy.deepcopy`` of a JSON value (dicts, lists, scalars), several times faster: the
+    aspects and patch values copied here are parsed JSON. Anything else is deep-copied."""
+    kind = type(value)
+    if kind is dict:
+        return {key: _json_copy(item) for key, item in value.items()}
+    if kind is list:
+        return [_json_copy(item) for item in value]
+    if kind in _JSON_SCALARS:
+        return value
+    return copy.deepcopy(value)
 
 
 def _split_payload(
@@ -132,7 +151,7 @@ def _apply_operation(
     if not parts:
         raise LitePatchError(f"A PATCH of aspect {aspect_name!r} targets the whole aspect.")
     if op in ("add", "replace"):
-        value = copy.deepcopy(operation.get("value"))
+        value = _json_copy(operation.get("value"))
         if len(parts) == 1 and isinstance(value, list):
             # Setting a whole keyed array: store it in the map form the other
             # operations of this patch expect.

@@ -126,6 +126,7 @@ def unmaterialized_asset_lineage(
     failed, or was skipped after an upstream failed): its upstreams, and itself as output,
     described by its definition (or recorded description) only."""
     builder = _StepLineageBuilder(run, step, translator, catalog, plan_inputs=False)
+    builder.learn_asset_qualifiers([asset_key])
     builder.add_planned_output(asset_key)
     builder.add_upstream_assets([asset_key])
     return translator.get_asset_lineage(run, step, asset_key, builder.result())
@@ -140,6 +141,7 @@ def checks_lineage(
 ) -> StepLineage:
     """The checked assets of ``evaluations`` as inputs carrying their assertions."""
     builder = _StepLineageBuilder(run, step, translator, catalog, plan_inputs=False)
+    builder.learn_asset_qualifiers(evaluation.asset_key for evaluation in evaluations)
     for evaluation in evaluations:
         builder.add_check(evaluation)
     return builder.result()
@@ -264,6 +266,9 @@ class _StepLineageBuilder:
         """The step's tables before any is named: what it materialized and read."""
         named: list[tuple[AssetKey, Mapping[str, Any]]] = []
         upstream: list[AssetKey] = list(self.step.input_assets)
+        if self.step.checked_asset is not None:  # a check step: the asset and its parents
+            upstream.append(self.step.checked_asset)
+            upstream.extend(self.describe(self.step.checked_asset).parent_keys)
         for event in artifacts:
             if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
                 materialization = event.event_specific_data.materialization  # type: ignore[union-attr]
@@ -274,6 +279,12 @@ class _StepLineageBuilder:
                 upstream.extend(md.recorded_parents(materialization.tags))
         named.extend((key, self.upstream_metadata(key)) for key in dict.fromkeys(upstream))
         self.learn_qualifiers(named)
+
+    def learn_asset_qualifiers(self, keys: Iterable[AssetKey]) -> None:
+        """For a step named without its artifacts (checks, unmaterialized assets): the
+        assets and their parents."""
+        around = [k for key in keys for k in (key, *self.describe(key).parent_keys)]
+        self.learn_qualifiers((key, self.upstream_metadata(key)) for key in dict.fromkeys(around))
 
     def add_asset_output(self, key: AssetKey, run_metadata: Mapping[str, Any]) -> None:
         description = self.describe(key)

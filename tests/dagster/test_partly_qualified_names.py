@@ -41,6 +41,11 @@ def report_summary() -> dg.MaterializeResult:
     )
 
 
+@dg.asset_check(asset=report)
+def report_not_empty() -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=True)
+
+
 def _lineage(events: list[dict[str, Any]]) -> dict[str, tuple[set[str], set[str]]]:
     found: dict[str, tuple[set[str], set[str]]] = {}
     for event in events:
@@ -56,8 +61,9 @@ def test_one_name_per_table_across_steps(
     instance: dg.DagsterInstance, ol_client: Any, recorder: Any, ol_validator: Any
 ) -> None:
     sensor = build_openlineage_sensor(client=ol_client)
-    defs = dg.Definitions(assets=[orders, report, report_summary], sensors=[sensor])
-    assert dg.materialize([orders, report, report_summary], instance=instance).success
+    assets = [orders, report, report_summary]
+    defs = dg.Definitions(assets=assets, asset_checks=[report_not_empty], sensors=[sensor])
+    assert dg.materialize([*assets, report_not_empty], instance=instance).success
     tick_until_idle(sensor, instance, defs)
     for event in recorder.events:
         ol_validator.validate(event)
@@ -65,6 +71,8 @@ def test_one_name_per_table_across_steps(
         "orders": (set(), {"duckdb:shop.main.orders"}),
         "report": ({"duckdb:shop.main.orders"}, {"duckdb:shop.main.report"}),
         "report_summary": ({"duckdb:shop.main.report"}, {"duckdb:shop.main.report_summary"}),
+        # a check step names its asset from the asset's own neighbours
+        "report_report_not_empty": ({"duckdb:shop.main.report"}, set()),
     }
     [summary] = [
         e

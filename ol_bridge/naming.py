@@ -34,7 +34,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
@@ -207,11 +207,26 @@ class NamingConfig:
     def table_name(self, platform: str, name: str) -> str:
         """A table name as the platform's one rule writes it: its case (see ``name_case``),
         and DuckDB's database named after its file (``/x/warehouse.duckdb`` ->
-        ``warehouse``), as DuckDB and dbt-duckdb name it."""
+        ``warehouse``), as DuckDB and dbt-duckdb name it. A partly qualified DuckDB name
+        (``main.orders``, ``orders``) is completed with the configured connection's
+        database (the file's stem) and DuckDB's default schema ``main``."""
         platform = canonical_platform(platform)
         if platform == "duckdb":
             name = _duckdb_table_name(name)
+            database = self._duckdb_database()
+            if database is not None:
+                name = complete_table_name(name, 3, [f"{database}.main.x"])
         return self._cased(platform, name)
+
+    def _duckdb_database(self) -> str | None:
+        """The catalog DuckDB names the configured connection's database file by."""
+        connection = self.connections.get("duckdb")
+        if connection is None or "://" not in connection:
+            return None
+        path = urlsplit(connection).path.rstrip("/")
+        if not path:
+            return None
+        return _duckdb_table_name(f"{path}.main.x").split(".", 1)[0] or None
 
     def column_name(self, platform: str, name: str) -> str:
         """A column name in the case of its platform's table names (SQL lineage reports
@@ -244,6 +259,44 @@ def _duckdb_table_name(name: str) -> str:
         database = "memory"
     database = database.split(":", 1)[-1].split(".", 1)[0] or "memory"
     return f"{database}.{parts[1]}.{parts[2]}"
+
+
+# -- review 2: one name per table when some routes qualify it partly ------------------
+def complete_table_name(name: str, levels: int, qualified: Iterable[str]) -> str:
+    """``name`` with the leading parts it lacks (of a platform whose names have ``levels``
+    parts), when the fully qualified names in ``qualified`` (the step's other tables, a
+    connection's database) all agree on them; unchanged otherwise."""
+    parts = name.split(".")
+    missing = levels - len(parts)
+    if missing <= 0 or not all(parts):
+        return name
+    prefixes = {
+        tuple(other.split(".")[:missing]) for other in qualified if len(other.split(".")) == levels
+    }
+    if len(prefixes) != 1:
+        return name
+    return ".".join([*prefixes.pop(), *parts])
+
+
+def match_declared_upstream(
+    dataset: DatasetId, upstreams: Iterable[DatasetId], default_schema: str | None
+) -> DatasetId:
+    """A table parsed from SQL, named as the one declared upstream asset it is: the one
+    whose name ends like its own (``schema.table``; ``table`` when the schema may be the
+    default the parser filled in). No match, or several, leaves it as parsed."""
+    known = [other for other in upstreams if other.namespace == dataset.namespace]
+    if dataset in known:
+        return dataset
+    parts = dataset.name.split(".")
+    for width in (2, 1):
+        if len(parts) < width or (width == 1 and len(parts) > 1 and parts[-2] != default_schema):
+            continue
+        found = {other for other in known if other.name.split(".")[-width:] == parts[-width:]}
+        if len(found) == 1:
+            return found.pop()
+        if found:
+            return dataset
+    return dataset
 
 
 @attrs.frozen

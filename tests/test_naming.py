@@ -61,7 +61,11 @@ CONFIG = NamingConfig.from_dict(
         ),
         # [platform, db, table] for two-level platforms; DuckDB may leave out the database
         (["hive", "default", "events"], DatasetId("hive", "default.events")),
-        (["duckdb", "main", "iris"], DatasetId("duckdb:///data/warehouse.duckdb", "main.iris")),
+        # ... and the configured connection's file names it (review 2)
+        (
+            ["duckdb", "main", "iris"],
+            DatasetId("duckdb:///data/warehouse.duckdb", "warehouse.main.iris"),
+        ),
         (["sqlite", "t"], DatasetId("sqlite", "t")),
         (["trino", "cat", "sch", "t"], DatasetId("trino", "cat.sch.t")),
         # file platforms
@@ -186,7 +190,9 @@ def test_table_name_with_platform_from_key_storage_kind_or_kind_tag() -> None:
         },
         CONFIG,
     )
-    assert from_storage_kind == DatasetId("duckdb:///data/warehouse.duckdb", "main.iris_summary")
+    assert from_storage_kind == DatasetId(
+        "duckdb:///data/warehouse.duckdb", "warehouse.main.iris_summary"
+    )
     from_kind_tag = dataset_for_asset(
         ["x"], {"dagster/relation_identifier": "DB.S.T", "dagster/kind/snowflake": ""}, CONFIG
     )

@@ -8,15 +8,23 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from dagster import AssetCheckKey, AssetKey, DagsterEventType, DagsterInstance, RepositoryDefinition
+from dagster import (
+    AssetCheckKey,
+    AssetKey,
+    DagsterEventType,
+    DagsterInstance,
+    PartitionsDefinition,
+    RepositoryDefinition,
+)
 
 from ol_bridge.dagster import dbt, dbt_manifest
 from ol_bridge.dagster.dbt_runs import DbtInvocation, DbtRunArtifacts
 from ol_bridge.dagster.descriptions import AssetDescription
+from ol_bridge.dagster.run_info import RunInfo
 from ol_bridge.errors import DagsterReadError
 
 log = logging.getLogger(__name__)
@@ -32,6 +40,7 @@ class AssetCatalog:
         repository: RepositoryDefinition | None = None,
         instance: DagsterInstance | None = None,
     ) -> None:
+        self._repository = repository
         self._graph = repository.asset_graph if repository is not None else None
         self._instance = instance
         self._cache: dict[AssetKey, AssetDescription | None] = {}
@@ -47,6 +56,8 @@ class AssetCatalog:
         self._dbt = DbtRunArtifacts(instance, self._dbt_target_dirs)
         self._upstream_views: dict[AssetKey, dict[str | None, Any]] = {}
         self._handled_outputs: dict[str, dict[tuple[str, str], Mapping[str, Any]]] = {}
+        #: metadata of an asset's latest observation, when newer than its materialization
+        self._observed: dict[AssetKey, Mapping[str, Any]] = {}
 
     def upstream_view(
         self, key: AssetKey, code_location: str | None, build: Callable[[], View]
@@ -72,11 +83,21 @@ class AssetCatalog:
         storage query per upstream asset (the largest cost of a tick in the benchmarks).
         """
         self._materialized[key] = metadata
+        self._observed.pop(key, None)
         self._note_dbt_id(key, metadata)
         if run_id is not None:
             self._materialized_in[key] = run_id
         self._recorded.pop(key, None)
         self._upstream_views.pop(key, None)  # its inputs are named from this one now
+
+    def remember_observation(self, key: AssetKey, metadata: Mapping[str, Any]) -> None:
+        """An observation this tick just read (runs are walked oldest first, so it is the
+        asset's latest recorded event): its metadata names the asset from now on."""
+        if key not in self._materialized:
+            self.prefetch([key])
+        if metadata:
+            self._observed[key] = dict(metadata)
+            self._upstream_views.pop(key, None)
 
     def prefetch(self, keys: Iterable[AssetKey]) -> None:
         """Read the latest materialization of each of ``keys`` not known yet, in one query,
@@ -104,6 +125,53 @@ class AssetCatalog:
             self._note_dbt_id(key, self._materialized[key])
             if event is not None:
                 self._materialized_in[key] = event.run_id
+        self._prefetch_observations([latest[key] for key in missing if key in latest])
+
+    def _prefetch_observations(self, entries: Sequence[Any]) -> None:
+        """The latest observation of each asset that may be observed, where it is newer
+        than the asset's latest materialization (review 2: an observable source asset
+        named by its observation's ``dagster/uri`` when observed, by its key downstream).
+
+        Storages that keep the latest observation on the asset record (Dagster+) need no
+        query; the open-source ones need one per asset, so only assets that can have
+        observations ask: observable by their definition here, or not defined here and
+        never materialized (source assets of other code locations).
+        """
+        if self._instance is None:
+            return
+        on_record = self._instance.event_log_storage.asset_records_have_last_observation
+        for entry in entries:
+            key = entry.asset_key
+            if on_record:
+                observed = entry.last_observation
+            elif self._may_be_observed(key, entry):
+                try:
+                    found = self._instance.fetch_observations(key, limit=1).records
+                except Exception as error:  # as prefetch: the tick retries, nothing degrades
+                    raise DagsterReadError(
+                        f"could not read the latest observation of {key.to_user_string()} "
+                        f"from Dagster's storage ({type(error).__name__}: {error})"
+                    ) from error
+                observed = found[0].event_log_entry if found else None
+            else:
+                continue
+            observation = observed.asset_observation if observed is not None else None
+            materialized = entry.last_materialization
+            if observation is None or not observation.metadata:
+                continue
+            if materialized is None or observed.timestamp > materialized.timestamp:
+                self._observed[key] = dict(observation.metadata)
+
+    def _may_be_observed(self, key: AssetKey, entry: Any) -> bool:
+        if self._graph is not None and self._graph.has(key):
+            return bool(self._graph.get(key).is_observable)
+        return entry.last_materialization is None
+
+    def latest_metadata(self, key: AssetKey) -> Mapping[str, Any]:
+        """Metadata of the asset's latest recorded event that has any: its materialization
+        or, when newer, its observation. An upstream asset is named from it."""
+        materialized = self.last_materialization_metadata(key)
+        return self._observed.get(key, materialized)
 
     def last_materialization_metadata(self, key: AssetKey) -> Mapping[str, Any]:
         """Metadata of the asset's latest materialization, in any run or code location.
@@ -136,6 +204,24 @@ class AssetCatalog:
                         found[key] = dict(getattr(data, "metadata", {}) or {})
             self._handled_outputs[run_id] = found
         return self._handled_outputs[run_id].get((step_key, output_name or "result"), {})
+
+    def partitions_definition(self, run: RunInfo) -> PartitionsDefinition | None:
+        """The partitions definition of a run's partition key (for its time window): that
+        of the first asset of the run defined here with one, else its job's. None without
+        the definitions (a key alone does not say its window)."""
+        if self._repository is None or self._graph is None:
+            return None
+        for key in sorted({k for s in run.steps.values() for k in s.output_assets}, key=str):
+            if self._graph.has(key):
+                partitions = self._graph.get(key).partitions_def
+                if partitions is not None:
+                    return partitions
+        if self._repository.has_job(run.job_name):
+            job_partitions: PartitionsDefinition | None = self._repository.get_job(
+                run.job_name
+            ).partitions_def
+            return job_partitions
+        return None
 
     # -- issue 11: a check's definition, for its assertion's description --------------
     def check_description(self, asset_key: AssetKey, check_name: str) -> str | None:

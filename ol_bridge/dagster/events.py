@@ -39,7 +39,7 @@ from ol_bridge.dagster import metadata as md
 from ol_bridge.dagster.catalog import AssetCatalog
 from ol_bridge.dagster.lineage import step_lineage
 from ol_bridge.dagster.moments import ErrorInfo, RunMoment, StepMoment, Transition
-from ol_bridge.dagster.nominal_time import nominal_start_time
+from ol_bridge.dagster.nominal_time import nominal_time
 from ol_bridge.dagster.run_info import RunInfo, StepInfo
 from ol_bridge.dagster.text import MAX_SQL_CHARS, MAX_STACK_TRACE_CHARS, clean_text
 from ol_bridge.dagster.translator import DEFAULT_NAMESPACE, OpenLineageTranslator
@@ -68,13 +68,18 @@ def event_time(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, tz=timezone.utc).isoformat()
 
 
-def job_run_event(run: RunInfo, moment: RunMoment, translator: OpenLineageTranslator) -> RunEvent:
+def job_run_event(
+    run: RunInfo,
+    moment: RunMoment,
+    translator: OpenLineageTranslator,
+    catalog: AssetCatalog | None = None,
+) -> RunEvent:
     """The parent event: the Dagster run as a whole."""
     run_facets: dict[str, Any] = {
         "processing_engine": processing_engine_facet(),
         "dagster_run": dagster_run_facet(run, translator),
     }
-    nominal = nominal_time_facet(run)
+    nominal = nominal_time_facet(run, catalog)
     if nominal is not None:
         run_facets["nominalTime"] = nominal
     if moment.error is not None:
@@ -142,7 +147,7 @@ def step_run_event(
             sql = dbt_sql_facet(run, materialized[0], own, catalog)
             if sql is not None:
                 job_facets["sql"] = sql
-    nominal = nominal_time_facet(run)
+    nominal = nominal_time_facet(run, catalog)
     if nominal is not None:
         run_facets["nominalTime"] = nominal
     if moment.error is not None:
@@ -301,12 +306,18 @@ def dagster_run_facet(
     )
 
 
-def nominal_time_facet(run: RunInfo) -> nominal_time_run.NominalTimeRunFacet | None:
-    """When the run was meant to run: its schedule tick, or its time partition."""
-    start = nominal_start_time(run.tags)  # issue 12: the daemon's tags, multi-partitions
-    if start is None:
+def nominal_time_facet(
+    run: RunInfo, catalog: AssetCatalog | None = None
+) -> nominal_time_run.NominalTimeRunFacet | None:
+    """When the run was meant to run: its schedule tick, or its time partition's window
+    (its end where the catalog knows the run's partitions definition)."""
+    partitions = catalog.partitions_definition(run) if catalog is not None else None
+    nominal = nominal_time(run.tags, partitions)  # issue 12: the daemon's tags, partitions
+    if nominal is None:
         return None
-    return nominal_time_run.NominalTimeRunFacet(nominalStartTime=start, producer=PRODUCER)
+    return nominal_time_run.NominalTimeRunFacet(
+        nominalStartTime=nominal.start, nominalEndTime=nominal.end, producer=PRODUCER
+    )
 
 
 def error_facet(error: ErrorInfo) -> error_message_run.ErrorMessageRunFacet:

@@ -9,7 +9,7 @@ Pure apart from the translator's overridable decisions.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -47,7 +47,13 @@ from ol_bridge.dagster.translator import OpenLineageTranslator, StepLineage
 from ol_bridge.delivery.redact import redact
 from ol_bridge.errors import NamingError, SqlLineageError
 from ol_bridge.facets import DagsterAssetFacet
-from ol_bridge.naming import DATAHUB_URN_IDENTIFIER, DatasetId, recorded_table_name
+from ol_bridge.naming import (
+    DATAHUB_URN_IDENTIFIER,
+    DatasetId,
+    complete_table_name,
+    match_declared_upstream,
+    recorded_table_name,
+)
 from ol_bridge.platforms import table_levels
 from ol_bridge.sql import SqlLineage, TableRef, dialect_for_platform, extract_sql_lineage
 
@@ -120,6 +126,7 @@ def unmaterialized_asset_lineage(
     failed, or was skipped after an upstream failed): its upstreams, and itself as output,
     described by its definition (or recorded description) only."""
     builder = _StepLineageBuilder(run, step, translator, catalog, plan_inputs=False)
+    builder.learn_asset_qualifiers([asset_key])
     builder.add_planned_output(asset_key)
     builder.add_upstream_assets([asset_key])
     return translator.get_asset_lineage(run, step, asset_key, builder.result())
@@ -134,6 +141,7 @@ def checks_lineage(
 ) -> StepLineage:
     """The checked assets of ``evaluations`` as inputs carrying their assertions."""
     builder = _StepLineageBuilder(run, step, translator, catalog, plan_inputs=False)
+    builder.learn_asset_qualifiers(evaluation.asset_key for evaluation in evaluations)
     for evaluation in evaluations:
         builder.add_check(evaluation)
     return builder.result()
@@ -160,6 +168,9 @@ class _StepLineageBuilder:
         self.found = _Collector()
         #: each materialized asset's parents as this run recorded them (provenance tags)
         self.recorded_parents: dict[AssetKey, tuple[AssetKey, ...]] = {}
+        #: the step's fully qualified table names per namespace (review 2): a partly
+        #: qualified name of the step is completed with the parts they agree on
+        self.qualified: dict[str, list[str]] = {}
 
     # -- naming -------------------------------------------------------------------------
     def describe(self, key: AssetKey) -> AssetDescription:
@@ -170,6 +181,10 @@ class _StepLineageBuilder:
         return self.asset_dataset(key, self.upstream_metadata(key))
 
     def asset_dataset(self, key: AssetKey, metadata: Mapping[str, Any]) -> DatasetId:
+        """The translator's name for an asset, completed with the step's qualifiers."""
+        return self.completed(self.named_asset(key, metadata))
+
+    def named_asset(self, key: AssetKey, metadata: Mapping[str, Any]) -> DatasetId:
         """The translator's name for an asset; a fallback name the instance could have
         told better without definitions is explained once (``AssetCatalog``)."""
         dataset = self.translator.get_asset_dataset(key, metadata)
@@ -178,6 +193,33 @@ class _StepLineageBuilder:
         ):
             self.catalog.explain_fallback(key, metadata, f"{dataset.namespace} / {dataset.name}")
         return dataset
+
+    # -- review 2: a partly qualified table name gets the step's default qualifiers -------
+    def learn_qualifiers(self, named: Iterable[tuple[AssetKey, Mapping[str, Any]]]) -> None:
+        """Note the fully qualified table names among the step's assets (as the
+        translator names them), before any dataset is built."""
+        for key, metadata in named:
+            try:
+                dataset = self.named_asset(key, metadata)
+            except NamingError:
+                continue  # said where the dataset is built
+            levels = self.levels(dataset)
+            if levels is not None and len(dataset.name.split(".")) == levels:
+                self.qualified.setdefault(dataset.namespace, []).append(dataset.name)
+
+    def levels(self, dataset: DatasetId) -> int | None:
+        platform = self.translator.get_platform(dataset)
+        return table_levels(platform) if platform else None
+
+    def completed(self, dataset: DatasetId) -> DatasetId:
+        """A partly qualified table name completed with the leading parts the step's fully
+        qualified names on the same connection agree on (``main.report`` next to
+        ``shop.main.orders`` is ``shop.main.report``)."""
+        levels = self.levels(dataset)
+        known = self.qualified.get(dataset.namespace)
+        if levels is None or not known:
+            return dataset
+        return attrs.evolve(dataset, name=complete_table_name(dataset.name, levels, known))
 
     def parents_of(self, key: AssetKey) -> list[AssetKey]:
         """The asset's upstream assets: its definition's deps and those its materialization
@@ -190,12 +232,11 @@ class _StepLineageBuilder:
         return self.translator.get_dataset_column_name(dataset, column)
 
     def upstream_metadata(self, key: AssetKey) -> dict[str, Any]:
-        return md.merged(
-            self.describe(key).naming_metadata, self.catalog.last_materialization_metadata(key)
-        )
+        return md.merged(self.describe(key).naming_metadata, self.catalog.latest_metadata(key))
 
     # -- collection ---------------------------------------------------------------------
     def collect(self, artifacts: Sequence[DagsterEvent]) -> None:
+        self.learn_step_qualifiers(artifacts)
         materialized: list[AssetKey] = []
         for event in artifacts:
             data = event.event_specific_data
@@ -212,6 +253,7 @@ class _StepLineageBuilder:
                 self.add_asset_output(materialization.asset_key, metadata)
             elif event.event_type == DagsterEventType.ASSET_OBSERVATION:
                 observation = data.asset_observation  # type: ignore[union-attr]
+                self.catalog.remember_observation(observation.asset_key, observation.metadata)
                 self.add_asset_input(observation.asset_key, dict(observation.metadata))
             elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
                 self.add_check(data)
@@ -223,6 +265,30 @@ class _StepLineageBuilder:
                 self.add_loaded_input(data)
         self.add_upstream_assets(materialized)
         self.add_declared_datasets(materialized)
+
+    def learn_step_qualifiers(self, artifacts: Sequence[DagsterEvent]) -> None:
+        """The step's tables before any is named: what it materialized and read."""
+        named: list[tuple[AssetKey, Mapping[str, Any]]] = []
+        upstream: list[AssetKey] = list(self.step.input_assets)
+        if self.step.checked_asset is not None:  # a check step: the asset and its parents
+            upstream.append(self.step.checked_asset)
+            upstream.extend(self.describe(self.step.checked_asset).parent_keys)
+        for event in artifacts:
+            if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+                materialization = event.event_specific_data.materialization  # type: ignore[union-attr]
+                key = materialization.asset_key
+                metadata = md.merged(self.describe(key).naming_metadata, materialization.metadata)
+                named.append((key, metadata))
+                upstream.extend(self.describe(key).parent_keys)
+                upstream.extend(md.recorded_parents(materialization.tags))
+        named.extend((key, self.upstream_metadata(key)) for key in dict.fromkeys(upstream))
+        self.learn_qualifiers(named)
+
+    def learn_asset_qualifiers(self, keys: Iterable[AssetKey]) -> None:
+        """For a step named without its artifacts (checks, unmaterialized assets): the
+        assets and their parents."""
+        around = [k for key in keys for k in (key, *self.describe(key).parent_keys)]
+        self.learn_qualifiers((key, self.upstream_metadata(key)) for key in dict.fromkeys(around))
 
     def add_asset_output(self, key: AssetKey, run_metadata: Mapping[str, Any]) -> None:
         description = self.describe(key)
@@ -245,6 +311,7 @@ class _StepLineageBuilder:
                 draft,
                 recorded_table_name(metadata),
                 self.upstream_sql_schema(key, dataset),
+                self.upstream_datasets(key),
             )
         elif "columnLineage" in draft.facets:
             self.add_dbt_transformations(key, dataset, draft, run_metadata)
@@ -267,7 +334,7 @@ class _StepLineageBuilder:
             dataset, facets = self.catalog.upstream_view(
                 key, self.run.code_location, lambda: self.input_view(key, None)
             )
-        draft = self.found.input(dataset)
+        draft = self.found.input(self.completed(dataset))
         for name, facet in facets.items():
             draft.facets.setdefault(name, facet)
 
@@ -276,7 +343,7 @@ class _StepLineageBuilder:
     ) -> tuple[DatasetId, dict[str, Any]]:
         description = self.describe(key)
         metadata = md.merged(self.upstream_metadata(key), run_metadata)
-        dataset = self.asset_dataset(key, metadata)
+        dataset = self.named_asset(key, metadata)  # completed per step by add_asset_input
         facets = self.asset_facets(key, dataset, description, metadata)
         # How the upstream was made is its own job's lineage: DataHub (both converters)
         # would give this step's job the upstream's column edges (issue 11 review).
@@ -450,6 +517,11 @@ class _StepLineageBuilder:
             ),
         )
 
+    def upstream_datasets(self, key: AssetKey) -> tuple[DatasetId, ...]:
+        """The datasets of the asset's declared upstream assets (deps and step inputs)."""
+        upstream = dict.fromkeys([*self.parents_of(key), *self.step.input_assets])
+        return tuple(self.dataset_of(parent) for parent in upstream if parent != key)
+
     def add_sql(
         self,
         sql: str,
@@ -457,6 +529,7 @@ class _StepLineageBuilder:
         draft: _DatasetDraft,
         recorded_table: str | None,
         schema: dict[str, dict[str, str]] | None = None,
+        upstreams: tuple[DatasetId, ...] = (),
     ) -> None:
         platform = self.translator.get_platform(dataset)
         dialect = dialect_for_platform(platform) if platform else None
@@ -492,7 +565,14 @@ class _StepLineageBuilder:
                 )
             )
             return
-        tables = SqlTables(self.translator, platform or dataset.namespace, dataset.namespace)
+        tables = SqlTables(
+            self.translator,
+            platform or dataset.namespace,
+            dataset.namespace,
+            upstreams,
+            default_schema,
+            self.completed,
+        )
         try:
             if tables.reads_back(parsed, dataset, recorded_table):
                 # The ``Query`` an IO manager records (Dagster's DbIOManager: ``SELECT * FROM
@@ -633,13 +713,21 @@ class SqlTables:
     translator: OpenLineageTranslator
     platform: str
     namespace: str
+    #: review 2: the declared upstream assets' datasets, and the schema the parser filled
+    #: in: a table of the SQL that is one of them by its trailing parts is named as it
+    upstreams: tuple[DatasetId, ...] = ()
+    default_schema: str | None = None
+    complete: Callable[[DatasetId], DatasetId] | None = None
 
     def dataset(self, table: TableRef) -> DatasetId:
         if table.location is not None:  # a file the SQL reads directly
             return self.translator.get_file_dataset(table.location)
-        return self.translator.get_table_dataset(
+        found = self.translator.get_table_dataset(
             self.platform, table.qualified_name, self.namespace
         )
+        if self.complete is not None:
+            found = self.complete(found)
+        return match_declared_upstream(found, self.upstreams, self.default_schema)
 
     def reads_back(
         self, parsed: SqlLineage, dataset: DatasetId, recorded_table: str | None

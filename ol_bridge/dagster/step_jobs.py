@@ -180,7 +180,7 @@ def _asset_event(
         **lineage.run_facets,
         **(extra_run_facets or {}),
     }
-    nominal = nominal_time_facet(run)
+    nominal = nominal_time_facet(run, catalog)
     if nominal is not None:
         run_facets["nominalTime"] = nominal
     job_facets: dict[str, Any] = {"jobType": job_type_facet("ASSET"), **lineage.job_facets}
@@ -233,7 +233,7 @@ def checks_run_event(
         "dagster_run": dagster_run_facet(run, translator, step.step_key, moment.attempt),
         **lineage.run_facets,
     }
-    nominal = nominal_time_facet(run)
+    nominal = nominal_time_facet(run, catalog)
     if nominal is not None:
         run_facets["nominalTime"] = nominal
     job_facets: dict[str, Any] = {

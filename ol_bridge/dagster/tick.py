@@ -245,7 +245,7 @@ def build_events(
     """
     try:
         if isinstance(moment, RunMoment):
-            return [job_run_event(info, moment, translator)]
+            return [job_run_event(info, moment, translator, catalog)]
         return step_run_events(info, moment, translator, catalog)
     except DagsterReadError:  # the storage, not the events: the walk stops and retries
         raise

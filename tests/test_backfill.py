@@ -39,6 +39,7 @@ from openlineage.client.transport import Transport
 
 from ol_bridge.backfill import BackfillState, RunSelection, load_state, save_state, select_runs
 from ol_bridge.cli import main
+from ol_bridge.commands.backfill import load_object
 from ol_bridge.dagster import build_openlineage_sensor
 from ol_bridge.dagster.cursor import OpenStep, RunProgress
 from ol_bridge.errors import BackfillStateError
@@ -479,3 +480,14 @@ def test_progress_and_deduplication_are_per_destination(
     again = CliRunner().invoke(main, [*base, "--restart"], env=env)
     assert again.exit_code == 0, again.output
     assert len(receiver.events) == 2 * sent_to_file  # --restart sends again, on purpose
+
+
+def test_definitions_import_from_the_directory_it_runs_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--definitions definitions:defs` from the project directory, with no PYTHONPATH."""
+    (tmp_path / "ol_bridge_cwd_project_defs.py").write_text("defs = 'the definitions'\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(tmp_path))])
+    assert load_object("ol_bridge_cwd_project_defs:defs") == "the definitions"
+    monkeypatch.delitem(sys.modules, "ol_bridge_cwd_project_defs")

@@ -87,7 +87,9 @@ def _datetime(value: str) -> datetime:
     "--definitions",
     "definitions_ref",
     metavar="MODULE:ATTR",
-    help="Your Definitions, to add asset descriptions/owners/schemas as the sensor does.",
+    help="Your Definitions (the sensor's code location's), so asset names, upstreams, "
+    "descriptions, owners and schemas that exist only in your code match the sensor's. "
+    "Imported from the current directory or the environment.",
 )
 @click.option(
     "--outbox-path",
@@ -317,6 +319,9 @@ def load_object(reference: str) -> Any:
     module_name, _, attribute = reference.partition(":")
     if not module_name or not attribute:
         raise ConfigError(f"{reference!r} is not MODULE:ATTRIBUTE, e.g. my_project.defs:defs")
+    # as `python -m` and `dagster -m` do: the project directory one runs from is importable
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
     try:
         module = importlib.import_module(module_name)
     except ImportError as error:

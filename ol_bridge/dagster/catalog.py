@@ -39,7 +39,10 @@ class AssetCatalog:
         self,
         repository: RepositoryDefinition | None = None,
         instance: DagsterInstance | None = None,
+        logger: logging.Logger | logging.LoggerAdapter[Any] | None = None,
     ) -> None:
+        #: the sensor passes its context's logger, so the lines reach the tick's log
+        self._log = logger if logger is not None else log
         self._repository = repository
         self._graph = repository.asset_graph if repository is not None else None
         self._instance = instance
@@ -332,15 +335,17 @@ class AssetCatalog:
                 "its definition is not in this code location and its materialization "
                 "records no table name, path or URI."
             )
-        log.log(
-            level,
-            "Asset %s gets the fallback dataset name %s: %s Define the OpenLineage sensor in "
-            "the asset's code location (or pass `--definitions` to `ol-bridge backfill`) for "
-            "the name its definition gives.",
-            key.to_user_string(),
-            name,
-            reason,
+        message = (
+            f"Asset {key.to_user_string()} gets the fallback dataset name {name}: {reason} "
+            "Define the OpenLineage sensor in the asset's code location (or pass "
+            "`--definitions` to `ol-bridge backfill`), or record `dagster/table_name` with "
+            "`dagster/storage_kind` (or `dagster/uri`) in its materialization metadata, for "
+            "the name its table has."
         )
+        if level == logging.WARNING:
+            self._log.warning(message)
+        else:
+            self._log.info(message)
 
     def _lookup(self, key: AssetKey) -> AssetDescription | None:
         if self._graph is None or not self._graph.has(key):

@@ -101,7 +101,7 @@ def evaluate_tick(
     if cursor is None:
         cursor = initial_cursor(context, start)
         _say(context, "info", no_cursor_message(name, start))
-    catalog = AssetCatalog(_repository_of(context), context.instance)
+    catalog = AssetCatalog(_repository_of(context), context.instance, context.log)
     outbox = (
         SensorDelivery.for_instance(delivery, get_client, context.instance, context.log)
         if delivery.outbox

@@ -26,12 +26,16 @@ from ol_bridge.serialize import event_json
 
 def identity_key(event: Any) -> str | None:
     """The key an outbox deduplicates a run event by: what makes it the same event for an
-    OpenLineage backend (run, job, event type and time), whatever its facets say.
+    OpenLineage backend (run, job, event type and time) and the same lineage (the datasets
+    it names), whatever its facets say.
 
     Two hand-offs of one Dagster event (a replayed tick, two sensors over one instance, a
     backfill next to the sensor) can differ in their facets (a definition enriched one of
-    them); they are still one event and must be delivered once. None for events without a
-    run (job and dataset events): their whole JSON is their identity.
+    them); they are still one event and must be delivered once. If they name different
+    datasets (a backfill without the definitions the sensor has names an asset
+    ``dagster / <key>``), they are different lineage: dropping the second would keep the
+    worse names for good, so both are delivered. None for events without a run (job and
+    dataset events): their whole JSON is their identity.
     """
     if isinstance(event, Mapping):
         run, job = event.get("run"), event.get("job")
@@ -39,6 +43,7 @@ def identity_key(event: Any) -> str | None:
             return None
         parts = (run.get("runId"), job.get("namespace"), job.get("name"))
         moment = (event.get("eventType"), event.get("eventTime"))
+        named = _dataset_names(event.get("inputs"), event.get("outputs"))
     else:
         run, job = getattr(event, "run", None), getattr(event, "job", None)
         if run is None or job is None:
@@ -46,8 +51,27 @@ def identity_key(event: Any) -> str | None:
         parts = (run.runId, job.namespace, job.name)
         event_type = getattr(event, "eventType", None)
         moment = (getattr(event_type, "value", event_type), getattr(event, "eventTime", None))
-    identity = "\x1f".join(str(part) for part in (*parts, *moment))
+        named = _dataset_names(getattr(event, "inputs", None), getattr(event, "outputs", None))
+    identity = "\x1f".join(str(part) for part in (*parts, *moment, *named))
     return "run:" + hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:40]
+
+
+def _dataset_names(inputs: Any, outputs: Any) -> tuple[str, ...]:
+    """``in:`` / ``out:`` namespace + name of each dataset, sorted (dicts or objects)."""
+    names: list[str] = []
+    for direction, datasets in (("in", inputs), ("out", outputs)):
+        if not isinstance(datasets, (list, tuple)):  # absent, or not what the spec allows
+            continue
+        for dataset in datasets:
+            if isinstance(dataset, Mapping):
+                namespace, name = dataset.get("namespace"), dataset.get("name")
+            else:
+                namespace, name = (
+                    getattr(dataset, "namespace", None),
+                    getattr(dataset, "name", None),
+                )
+            names.append(f"{direction}:{namespace}\x1e{name}")
+    return tuple(sorted(names))
 
 
 def payload_identity(payload: str) -> str:

@@ -115,6 +115,24 @@ def drain(
 _PACE: dict[tuple[str, str], float] = {}
 
 
+class DecodedOnRead(Sequence[dict[str, Any]]):
+    """The batch's events, each decoded when the transport reads it: a transport that
+    converts event by event (``datahub``) lets each decoded dict die young instead of
+    holding the whole batch's, which CPython's collector would otherwise promote and then
+    scan in full collections of the code server's heap."""
+
+    def __init__(self, pending: Sequence[Pending]) -> None:
+        self._pending = pending
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [json.loads(item.payload) for item in self._pending[index]]
+        return json.loads(self._pending[index].payload)
+
+
 def batch_limit(pace: float | None, batch_size: int, seconds_left: float) -> int:
     """Events to hand a whole-batch destination now: ``batch_size``, or fewer when its last
     pace says a full batch would not finish in ``seconds_left`` (pure)."""
@@ -144,7 +162,7 @@ def _send_batch(
         # only the bad one is parked.
         started = clock()
         try:
-            emit_batch([json.loads(item.payload) for item in pending])
+            emit_batch(DecodedOnRead(pending))
         except Exception as error:  # recorded and retried (or isolated), never skipped
             if not is_permanent(error):
                 failure = _record_failure(outbox, destination, pending[0], error, backoff, logger)

@@ -18,7 +18,9 @@ keeps for its life (one per thread) and runs every transaction on.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -133,7 +135,7 @@ def sqlite_engine(url: str, synchronous: str) -> sa.engine.Engine:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
-        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        retry_while_locked(lambda: dbapi_connection.execute("PRAGMA journal_mode=WAL"))
         dbapi_connection.execute(f"PRAGMA synchronous={synchronous}")
 
     @event.listens_for(engine, "begin")
@@ -141,6 +143,31 @@ def sqlite_engine(url: str, synchronous: str) -> sa.engine.Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def retry_while_locked(
+    statement: Callable[[], object],
+    seconds: float = 30.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Run ``statement``, again while SQLite says the file is locked, for up to ``seconds``.
+
+    Switching a file to WAL needs a lock that SQLite does not always wait for (no busy
+    handler while another connection creates the file or converts it), so two processes
+    opening a new outbox at once (two replicas, two ``serve`` workers) could see "database
+    is locked" at once, and one of them died at start-up."""
+    deadline = time.monotonic() + seconds
+    delay = 0.01
+    while True:
+        try:
+            statement()
+            return
+        except sqlite3.OperationalError as error:
+            locked = "locked" in str(error) or "busy" in str(error)
+            if not locked or time.monotonic() >= deadline:
+                raise
+        sleep(delay)
+        delay = min(delay * 2, 0.25)
 
 
 def _transactional(connection: Connection) -> Connection:

@@ -368,8 +368,10 @@ def _stop_on_signals() -> Iterator[threading.Event]:
     previous: dict[int, Any] = {}
 
     def handle(signum: int, frame: FrameType | None) -> None:
+        # No output here: the handler runs between two bytecodes of the main thread, which
+        # may be inside a write to stderr (the progress lines): a second write would raise
+        # "reentrant call". The command says it stopped, and how to resume, once it has.
         stop.set()
-        click.echo("Stopping after the current event; run again to resume.", err=True)
         for restored, handler in previous.items():
             signal.signal(restored, handler)
 

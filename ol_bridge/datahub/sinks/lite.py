@@ -260,53 +260,19 @@ def _patched_json(mcp: MetadataChangeProposalClass, current: Any) -> Any:
     """The aspect JSON a raw proposal stores: its UPSERT value, or its PATCH applied to
     ``current()`` (GMS JSON, None when there is none); normalized and checked against the
     aspect's schema as Lite's own ``write`` would store it (``schema_json``)."""
-    aspect_name, urn = mcp.aspectName, mcp.entityUrn
-    if aspect_name is None or urn is None or mcp.aspect is None:
-        raise LitePatchError(
-            "DataHub Lite needs proposals with entityUrn, aspectName and aspect; got "
-            f"{mcp.entityType} {urn!r} {aspect_name!r}."
-        )
-    aspect_class = ASPECT_MAP.get(aspect_name)
-    if aspect_class is None:
-        raise LitePatchError(f"Unknown DataHub aspect {aspect_name!r} for {urn}.")
-    payload: Any = json.loads(mcp.aspect.value)
-    content_type = mcp.aspect.contentType
-    if mcp.changeType == ChangeTypeClass.PATCH and content_type == JSON_PATCH_CONTENT_TYPE:
-        payload = apply_patch(aspect_name, current(), payload)
-    elif mcp.changeType != ChangeTypeClass.UPSERT or content_type != JSON_CONTENT_TYPE:
-        raise LitePatchError(
-            f"DataHub Lite cannot store a {mcp.changeType} proposal with content type "
-            f"{mcp.aspect.contentType} ({aspect_name} of {urn})."
-        )
+    aspect_class, payload = _proposal_payload(mcp, current)
     try:
         return normalize_json(aspect_class, payload)
     except SchemaJsonError as error:
         raise LitePatchError(
-            f"After applying the PATCH, aspect {aspect_name} of {urn} does not fit DataHub's "
-            f"schema: {error}"
+            f"After applying the PATCH, aspect {mcp.aspectName} of {mcp.entityUrn} does not "
+            f"fit DataHub's schema: {error}"
         ) from error
 
 
-def _raw_to_upsert(
-    lite: DataHubLiteLocal[Any], mcp: MetadataChangeProposalClass
-) -> MetadataChangeProposalWrapper:
-    """A raw proposal as an UPSERT Lite's own ``write`` can store (a PATCH applied to the
-    aspect Lite holds)."""
-
-    def stored() -> Any:
-        found = lite.get(str(mcp.entityUrn), [str(mcp.aspectName)], typed=True)
-        current = found.get(str(mcp.aspectName)) if found else None
-        return pre_json_transform(current.to_obj()) if is_aspect(current) else None
-
-    aspect = _patched_aspect(mcp, stored)
-    return MetadataChangeProposalWrapper(
-        entityUrn=mcp.entityUrn, aspect=aspect, systemMetadata=mcp.systemMetadata
-    )
-
-
-def _patched_aspect(mcp: MetadataChangeProposalClass, current: Any) -> Aspect:
-    """The typed aspect a raw proposal stores: its UPSERT value, or its PATCH applied to
-    ``current()`` (the aspect as GMS JSON, None when there is none)."""
+def _proposal_payload(mcp: MetadataChangeProposalClass, current: Any) -> tuple[Any, Any]:
+    """The aspect class of a raw proposal and the JSON it stores: its UPSERT value, or its
+    PATCH applied to ``current()`` (the aspect as GMS JSON, None when there is none)."""
     aspect_name, urn = mcp.aspectName, mcp.entityUrn
     if aspect_name is None or urn is None or mcp.aspect is None:
         raise LitePatchError(
@@ -327,8 +293,32 @@ def _patched_aspect(mcp: MetadataChangeProposalClass, current: Any) -> Aspect:
             f"DataHub Lite cannot store a {mcp.changeType} proposal with content type "
             f"{mcp.aspect.contentType} ({aspect_name} of {urn})."
         )
+    return aspect_class, payload
+
+
+def _raw_to_upsert(
+    lite: DataHubLiteLocal[Any], mcp: MetadataChangeProposalClass
+) -> MetadataChangeProposalWrapper:
+    """A raw proposal as an UPSERT Lite's own ``write`` can store (a PATCH applied to the
+    aspect Lite holds)."""
+
+    def stored() -> Any:
+        found = lite.get(str(mcp.entityUrn), [str(mcp.aspectName)], typed=True)
+        current = found.get(str(mcp.aspectName)) if found else None
+        return pre_json_transform(current.to_obj()) if is_aspect(current) else None
+
+    aspect = _patched_aspect(mcp, stored)
+    return MetadataChangeProposalWrapper(
+        entityUrn=mcp.entityUrn, aspect=aspect, systemMetadata=mcp.systemMetadata
+    )
+
+
+def _patched_aspect(mcp: MetadataChangeProposalClass, current: Any) -> Aspect:
+    """The typed aspect a raw proposal stores (:func:`_proposal_payload`), validated."""
+    aspect_class, payload = _proposal_payload(mcp, current)
+    aspect_name, urn = mcp.aspectName, mcp.entityUrn
     try:
-        aspect = aspect_class.from_obj(post_json_transform(payload))
+        aspect: Aspect = aspect_class.from_obj(post_json_transform(payload))
     except (ValueError, TypeError, KeyError, AttributeError) as error:
         raise LitePatchError(
             f"After applying the PATCH, aspect {aspect_name} of {urn} is not valid: {error}"

@@ -59,6 +59,8 @@ class AssetCatalog:
         self._dbt = DbtRunArtifacts(instance, self._dbt_target_dirs)
         self._upstream_views: dict[AssetKey, dict[str | None, Any]] = {}
         self._handled_outputs: dict[str, dict[tuple[str, str], Mapping[str, Any]]] = {}
+        #: run id -> its partitions definition (every step event of the run asks)
+        self._partitions: dict[str, PartitionsDefinition | None] = {}
         #: metadata of an asset's latest observation, when newer than its materialization
         self._observed: dict[AssetKey, Mapping[str, Any]] = {}
 
@@ -214,6 +216,12 @@ class AssetCatalog:
         the definitions (a key alone does not say its window)."""
         if self._repository is None or self._graph is None:
             return None
+        if run.run_id not in self._partitions:
+            self._partitions[run.run_id] = self._lookup_partitions_definition(run)
+        return self._partitions[run.run_id]
+
+    def _lookup_partitions_definition(self, run: RunInfo) -> PartitionsDefinition | None:
+        assert self._repository is not None and self._graph is not None
         for key in sorted({k for s in run.steps.values() for k in s.output_assets}, key=str):
             if self._graph.has(key):
                 partitions = self._graph.get(key).partitions_def

@@ -39,7 +39,7 @@ from ol_bridge.dagster import metadata as md
 from ol_bridge.dagster.catalog import AssetCatalog
 from ol_bridge.dagster.lineage import step_lineage
 from ol_bridge.dagster.moments import ErrorInfo, RunMoment, StepMoment, Transition
-from ol_bridge.dagster.nominal_time import nominal_time
+from ol_bridge.dagster.nominal_time import needs_partitions_definition, nominal_time
 from ol_bridge.dagster.run_info import RunInfo, StepInfo
 from ol_bridge.dagster.text import MAX_SQL_CHARS, MAX_STACK_TRACE_CHARS, clean_text
 from ol_bridge.dagster.translator import DEFAULT_NAMESPACE, OpenLineageTranslator
@@ -311,7 +311,9 @@ def nominal_time_facet(
 ) -> nominal_time_run.NominalTimeRunFacet | None:
     """When the run was meant to run: its schedule tick, or its time partition's window
     (its end where the catalog knows the run's partitions definition)."""
-    partitions = catalog.partitions_definition(run) if catalog is not None else None
+    partitions = None
+    if catalog is not None and needs_partitions_definition(run.tags):
+        partitions = catalog.partitions_definition(run)
     nominal = nominal_time(run.tags, partitions)  # issue 12: the daemon's tags, partitions
     if nominal is None:
         return None

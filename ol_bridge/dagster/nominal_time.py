@@ -58,6 +58,14 @@ def nominal_time(
     return NominalTime(start) if start is not None else None
 
 
+def needs_partitions_definition(tags: Mapping[str, str]) -> bool:
+    """Whether :func:`nominal_time` of a run with ``tags`` would read a partitions
+    definition: a partitioned run that no schedule launched. Looking the definition up
+    costs a walk of the run's assets, so callers skip it for every other run."""
+    partitioned = PARTITION_TAG in tags or PARTITION_RANGE_START_TAG in tags
+    return partitioned and not _scheduled(tags)
+
+
 def partition_window(
     tags: Mapping[str, str], partitions_def: PartitionsDefinition | None
 ) -> tuple[datetime, datetime] | None:

@@ -103,7 +103,9 @@ def evaluate_tick(
         _say(context, "info", no_cursor_message(name, start))
     catalog = AssetCatalog(_repository_of(context), context.instance, context.log)
     outbox = (
-        SensorDelivery.for_instance(delivery, get_client, context.instance, context.log)
+        SensorDelivery.for_instance(
+            delivery, get_client, context.instance, context.log, grouped=True
+        )
         if delivery.outbox
         else None
     )
@@ -122,6 +124,7 @@ def evaluate_tick(
             translator=translator,
             catalog=catalog,
             limits=walk_limits,
+            commit=outbox.commit if outbox is not None else None,
         )
         if outbox is not None:
             summary = outbox.finish(name, started + limits.time_budget_seconds)

@@ -1,8 +1,9 @@
 """One sensor tick: discover runs, walk their event logs, hand events off, move the cursor.
 
-The cursor only moves past an event once ``emit`` returned for it. The first hand-off that
-raises ends the tick: the cursor keeps everything before it, and the next tick starts again
-at that event, so a backend outage delays lineage but never loses it.
+The cursor only moves past an event once its hand-off is stored: once ``emit`` returned for
+it, or, when the caller groups hand-offs (``commit``), once a commit stored it. The first
+hand-off that fails ends the tick: the cursor keeps everything before it, and the next tick
+starts again at that event, so a backend outage delays lineage but never loses it.
 """
 
 from __future__ import annotations
@@ -24,11 +25,14 @@ from ol_bridge.dagster.processor import process_records
 from ol_bridge.dagster.run_info import RunInfo, load_run_info
 from ol_bridge.dagster.step_jobs import step_run_events
 from ol_bridge.dagster.translator import OpenLineageTranslator
+from ol_bridge.delivery.handoff import HandedOff
 from ol_bridge.errors import DagsterReadError
 
 log = logging.getLogger(__name__)
 
 Emit = Callable[[RunEvent], None]
+#: store the events emitted since the last commit; how many (in order) were stored
+Commit = Callable[[], HandedOff]
 
 
 @attrs.frozen
@@ -74,6 +78,7 @@ def run_tick(
     catalog: AssetCatalog,
     limits: TickLimits = TickLimits(),
     clock: Callable[[], float] = time.monotonic,
+    commit: Commit | None = None,
 ) -> TickResult:
     started = clock()
 
@@ -110,6 +115,7 @@ def run_tick(
             records_per_page=limits.records_per_page,
             out_of_time=out_of_time,
             known_runs=known_runs,
+            commit=commit,
         )
         emitted += walked.emitted
         if walked.progress is None:
@@ -152,6 +158,7 @@ def walk_run(
     records_per_page: int = 1000,
     out_of_time: Callable[[], bool] = lambda: False,
     known_runs: Mapping[str, DagsterRun] | None = None,
+    commit: Commit | None = None,
 ) -> RunWalk:
     """Hand off one run's events from ``progress`` on, page by page, until the run's log is
     exhausted, it finished, a hand-off failed, or time ran out. Used by the sensor and by
@@ -159,6 +166,8 @@ def walk_run(
 
     ``known_runs``: the runs fetched for the whole tick (``reader.fetch_runs``); a run
     missing from it no longer exists. Without it the run is looked up on its own.
+    ``commit``: ``emit`` only keeps events; the walk commits them at the end of each page
+    and reports the progress of the events stored.
     """
     dagster_run = (
         known_runs.get(run_id) if known_runs is not None else instance.get_run_by_id(run_id)
@@ -173,11 +182,11 @@ def walk_run(
         return RunWalk(
             progress, 0, finished=False, has_more=True, failure=_read_failure(info, error)
         )
-    emitted = 0
+    handed = _HandOffs(commit, progress)
     while True:
-        batch = reader.read_run(instance, run_id, progress.after, records_per_page)
+        batch = reader.read_run(instance, run_id, handed.latest.after, records_per_page)
         processed = process_records(
-            progress,
+            handed.latest,
             batch.records,
             lambda step, after, until: reader.step_artifacts(instance, run_id, step, after, until),
         )
@@ -187,30 +196,91 @@ def walk_run(
             try:
                 events = build_events(info, moment, translator, catalog)
             except DagsterReadError as error:  # not the events' fault: read again next tick
-                failure = _read_failure(info, error)
-                return RunWalk(progress, emitted, finished=False, has_more=True, failure=failure)
+                return handed.stop(_read_failure(info, error))
             for event in events:
                 try:
                     emit(event)
                 except Exception as error:  # any transport's failure: keep it, retry later
-                    failure = DeliveryFailure(
-                        run_id=run_id,
-                        job_name=event.job.name,
-                        event_type=str(event.eventType.value if event.eventType else ""),
-                        error=f"{type(error).__name__}: {error}",
+                    return handed.stop(
+                        DeliveryFailure(
+                            run_id=run_id,
+                            job_name=event.job.name,
+                            event_type=str(event.eventType.value if event.eventType else ""),
+                            error=f"{type(error).__name__}: {error}",
+                        )
                     )
-                    return RunWalk(
-                        progress, emitted, finished=False, has_more=True, failure=failure
-                    )
-                emitted += 1
-            progress = progress_after
-        progress = processed.progress
+                handed.emitted_one()
+            handed.reached(progress_after)
+        handed.reached(processed.progress)
+        failure = handed.settle(run_id)
+        if failure is not None:
+            return RunWalk(handed.latest, handed.stored, False, has_more=True, failure=failure)
         if processed.finished:
-            return RunWalk(progress=None, emitted=emitted, finished=True)
+            return RunWalk(progress=None, emitted=handed.stored, finished=True)
         if not batch.has_more:
-            return RunWalk(progress, emitted, finished=False)
+            return RunWalk(handed.latest, handed.stored, finished=False)
         if out_of_time():
-            return RunWalk(progress, emitted, finished=False, has_more=True)
+            return RunWalk(handed.latest, handed.stored, finished=False, has_more=True)
+
+
+@attrs.define
+class _HandOffs:
+    """A walk's hand-offs: how far the run's log was handed off (``latest``), and how far
+    the stored events reach. Without ``commit`` every ``emit`` that returned stored its
+    event; with it, events are stored by :meth:`settle`, and only the moments whose events
+    were all stored count."""
+
+    commit: Commit | None
+    #: the progress of the last moment handed off (stored, once settled)
+    latest: RunProgress
+    #: events stored so far
+    stored: int = 0
+    #: events emitted since the last settle
+    pending: int = 0
+    #: (events emitted since the last settle when a moment ended, the progress after it)
+    marks: list[tuple[int, RunProgress]] = attrs.Factory(list)
+    #: the progress of the events stored
+    settled: RunProgress | None = None
+
+    def __attrs_post_init__(self) -> None:
+        self.settled = self.latest
+
+    def emitted_one(self) -> None:
+        self.pending += 1
+
+    def reached(self, progress: RunProgress) -> None:
+        """Every event up to ``progress`` was emitted."""
+        self.marks.append((self.pending, progress))
+        self.latest = progress
+
+    def settle(self, run_id: str) -> DeliveryFailure | None:
+        """Commit what was emitted; ``latest`` becomes the progress of the stored events."""
+        result = HandedOff(self.pending) if self.commit is None else self.commit()
+        for needed, progress in self.marks:
+            if needed > result.count:
+                break
+            self.settled = progress
+        assert self.settled is not None
+        self.latest = self.settled
+        self.stored += result.count
+        self.pending = 0
+        self.marks.clear()
+        if result.error is None:
+            return None
+        return DeliveryFailure(
+            run_id=run_id,
+            job_name=result.job_name,
+            event_type=result.event_type,
+            error=f"{type(result.error).__name__}: {result.error}",
+        )
+
+    def stop(self, failure: DeliveryFailure) -> RunWalk:
+        """End the walk at ``failure``: what was emitted before it is committed first (a
+        failed commit is the failure reported then, being the earlier event)."""
+        failed = self.settle(failure.run_id)
+        return RunWalk(
+            self.latest, self.stored, finished=False, has_more=True, failure=failed or failure
+        )
 
 
 def upstream_asset_keys(info: RunInfo, catalog: AssetCatalog) -> set[AssetKey]:

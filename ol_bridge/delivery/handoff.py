@@ -25,7 +25,7 @@ from ol_bridge.delivery.deliver import Backoff, DrainReport, drain
 from ol_bridge.delivery.destinations import Destination, split_destinations
 from ol_bridge.delivery.location import OutboxLocation, locate
 from ol_bridge.delivery.payload import identity_key, to_payload
-from ol_bridge.delivery.store import DestinationStats, Outbox
+from ol_bridge.delivery.store import DestinationStats, EnqueueResult, Outbox
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,8 @@ Logger = logging.Logger | logging.LoggerAdapter[Any]
 
 
 class OutboxTransport(Transport):
-    """A transport whose ``emit`` commits the event to the outbox for every destination."""
+    """A transport whose ``emit`` commits the event to the outbox for every destination;
+    ``grouped``, it keeps events until :meth:`commit` stores them in one transaction."""
 
     kind = "ol-bridge-outbox"
 
@@ -46,6 +47,7 @@ class OutboxTransport(Transport):
         logger: Logger = log,
         *,
         resend: bool = False,
+        grouped: bool = False,
     ) -> None:
         self.outbox = outbox
         self.names = names
@@ -54,16 +56,59 @@ class OutboxTransport(Transport):
         self.handed_off = 0
         self._log = logger
         self._resend = resend
+        #: ``emit`` keeps events for ``commit`` (one transaction for many)
+        self._grouped = grouped
+        self._uncommitted: list[_Item] = []
 
     def emit(self, event: Any) -> None:
-        result = self.outbox.enqueue(
-            to_payload(event),
-            self.names,
-            key=identity_key(event),
-            max_events=self.settings.max_events_per_destination,
-            on_full=self.settings.on_full,
-            resend=self._resend,
+        """Store the event for every destination; when ``grouped``, keep it for the next
+        :meth:`commit` instead."""
+        item = _Item(to_payload(event), identity_key(event), *_describe(event))
+        if self._grouped:
+            self._uncommitted.append(item)
+        else:
+            self._store(item)
+
+    def commit(self) -> HandedOff:
+        """Store the events emitted since the last commit, in one transaction. If that
+        fails, they are stored one by one, as ``emit`` would have, up to the first that
+        cannot be: the result says how many (in order) were stored, and why the next was
+        not, so the caller moves its cursor past those only."""
+        items, self._uncommitted = self._uncommitted, []
+        if not items:
+            return HandedOff(0)
+        try:
+            results = self.outbox.enqueue_each(
+                [(item.payload, item.key) for item in items],
+                self.names,
+                max_events=self.settings.max_events_per_destination,
+                on_full=self.settings.on_full,
+                resend=self._resend,
+            )
+        except Exception:  # which event cannot be stored: the same rules, one at a time
+            for stored, item in enumerate(items):
+                try:
+                    self._store(item)
+                except Exception as error:
+                    return HandedOff(stored, error, item.job_name, item.event_type)
+            return HandedOff(len(items))
+        for result in results:
+            self._count(result)
+        return HandedOff(len(items))
+
+    def _store(self, item: _Item) -> None:
+        self._count(
+            self.outbox.enqueue(
+                item.payload,
+                self.names,
+                key=item.key,
+                max_events=self.settings.max_events_per_destination,
+                on_full=self.settings.on_full,
+                resend=self._resend,
+            )
         )
+
+    def _count(self, result: EnqueueResult) -> None:
         self.duplicates += result.duplicate
         self.handed_off += not result.duplicate
         for name in result.dropped_for:
@@ -73,6 +118,40 @@ class OutboxTransport(Transport):
                 "dropped to make room (on_full=drop_oldest). It is counted as dropped in "
                 "`ol-bridge outbox status`."
             )
+
+
+@attrs.frozen
+class _Item:
+    """An event as the outbox stores it, with what names it in a failure report."""
+
+    payload: str
+    key: str | None
+    job_name: str
+    event_type: str
+
+
+def _describe(event: Any) -> tuple[str, str]:
+    """The job name and event type of an event (object or dict) for messages."""
+    if isinstance(event, dict):
+        job, kind = event.get("job") or {}, event.get("eventType")
+        return str(job.get("name", "") if isinstance(job, dict) else ""), str(kind or "")
+    kind = getattr(event, "eventType", None)
+    return (
+        str(getattr(getattr(event, "job", None), "name", "") or ""),
+        str(getattr(kind, "value", kind) or ""),
+    )
+
+
+@attrs.frozen
+class HandedOff:
+    """What a grouped hand-off stored: the first ``count`` events emitted since the last
+    commit, in order. ``error``: why the next one was not (``job_name``, ``event_type``
+    name it); the events after it were not stored either."""
+
+    count: int
+    error: BaseException | None = None
+    job_name: str = ""
+    event_type: str = ""
 
 
 @attrs.frozen
@@ -120,6 +199,8 @@ class SensorDelivery:
 
     ``resend``: events delivered within ``dedup_seconds`` are queued again instead of
     dropped as duplicates (a deliberate backfill after a backend lost data).
+    ``grouped``: ``emit`` keeps events until :meth:`commit` stores them in one transaction
+    (the sensor commits a run's events together: one commit instead of one per event).
     """
 
     def __init__(
@@ -130,12 +211,14 @@ class SensorDelivery:
         logger: Logger = log,
         *,
         resend: bool = False,
+        grouped: bool = False,
     ) -> None:
         self.config = config
         self.location = location
         self._get_client = get_client
         self._log = logger
         self._resend = resend
+        self._grouped = grouped
         self.outbox = Outbox(
             location.database,
             synchronous=config.synchronous,
@@ -154,8 +237,11 @@ class SensorDelivery:
         logger: Logger = log,
         *,
         resend: bool = False,
+        grouped: bool = False,
     ) -> SensorDelivery:
-        return cls(config, get_client, locate(config, instance), logger, resend=resend)
+        return cls(
+            config, get_client, locate(config, instance), logger, resend=resend, grouped=grouped
+        )
 
     def close(self) -> None:
         self.outbox.close()
@@ -183,9 +269,15 @@ class SensorDelivery:
                 self.config,
                 self._log,
                 resend=self._resend,
+                grouped=self._grouped,
             )
             self._handoff = handoff_client(self._get_client(), self._transport)
         self._handoff.emit(event)
+
+    def commit(self) -> HandedOff:
+        """Store the events emitted since the last commit (``grouped``; see
+        :meth:`OutboxTransport.commit`)."""
+        return self._transport.commit() if self._transport is not None else HandedOff(0)
 
     def drain(self, seconds: float, *, ignore_backoff: bool = False) -> DrainReport | None:
         """Deliver what is due; None (and no client built) when nothing is."""

@@ -332,6 +332,31 @@ class Outbox:
             fresh = self._hand_off(items, destinations, resend=False)
         return [not queued for queued in fresh]
 
+    @_recovering
+    def enqueue_each(
+        self,
+        items: Sequence[tuple[str, str | None]],
+        destinations: Sequence[str],
+        *,
+        max_events: int = 100_000,
+        on_full: OnFull = "pause",
+        resend: bool = False,
+    ) -> list[EnqueueResult]:
+        """``enqueue`` of each item (``(payload, key)``), in order, in one transaction: the
+        same rules per event (room made or refused, duplicates dropped, ``resend``), one
+        commit for all (the sensor's hand-off of a run's events). All or nothing: if an
+        item cannot be stored (``OutboxFullError`` with ``on_full="pause"``), nothing is,
+        and the error is raised."""
+        if not destinations:
+            return [EnqueueResult() for _ in items]
+        results: list[EnqueueResult] = []
+        with self._transaction():
+            for payload, key in items:
+                dropped = self._make_room(destinations, 1, max_events, on_full)
+                [fresh] = self._hand_off([(payload, key)], destinations, resend=resend)
+                results.append(EnqueueResult(duplicate=not fresh, dropped_for=tuple(dropped)))
+        return results
+
     def _make_room(
         self, destinations: Sequence[str], adding: int, max_events: int, on_full: OnFull
     ) -> list[str]:

@@ -7,9 +7,10 @@ and several commits per aspect. This module keeps Lite's table contents exactly 
 unchanged aspects only refresh ``lastObserved``; ``sysVersion`` in the system metadata), but
 reads the batch's current rows with one query, works out every row in memory, and writes them
 with a few multi-row statements. Browse-index edges come from Lite's own hooks
-(``post_update_hook``, ``global_post_update_hook``) run against an :class:`EdgeRecorder`,
-then applied the same way. ``tests/datahub/test_lite_bulk.py`` checks the stored rows equal
-what Lite's own ``write`` stores, edges included.
+(``post_update_hook``, ``global_post_update_hook``) run against an :class:`EdgeRecorder`
+(for plain URNs, the same edges worked out by :mod:`lite_index`), then applied the same
+way. ``tests/datahub/test_lite_bulk.py`` checks the stored rows equal what Lite's own
+``write`` stores, edges included.
 """
 
 from __future__ import annotations
@@ -34,9 +35,11 @@ from datahub.metadata.schema_classes import (
     SystemMetadataClass,
     TagPropertiesClass,
 )
+from datahub.metadata.urns import DataPlatformUrn
 
 from ol_bridge._compat.datahub import Aspect, is_aspect
 from ol_bridge.datahub.schema_json import aspect_to_json
+from ol_bridge.datahub.sinks import lite_index
 
 #: Aspects Lite's indexing hooks look at; the others never make an edge.
 INDEXED_ASPECTS: frozenset[str] = frozenset(
@@ -85,11 +88,40 @@ class EdgeRecorder(DuckDBLite):
     """Lite's browse-index hooks, recording the edge operations instead of running them.
 
     Built without a connection: only ``add_edge`` / ``remove_edge`` (overridden here) and
-    Lite's pure helpers are reached by the hooks.
+    Lite's pure helpers are reached by the hooks. ``own_rules``: the edges of plain URNs are
+    worked out by :mod:`~ol_bridge.datahub.sinks.lite_index` (the same edges, without Lite's
+    repeated URN parsing); everything else goes through Lite's hooks.
     """
 
-    def __init__(self) -> None:  # no super().__init__: nothing to connect to
+    def __init__(self, *, own_rules: bool = True) -> None:  # no super().__init__: no connection
         self.ops: list[tuple[Any, ...]] = []
+        self._own_rules = own_rules
+        self._categories: dict[str, str] = {}
+
+    def category_of(self, platform: str) -> str:
+        """The category node Lite files a plain platform name under (Lite's own rule)."""
+        found = self._categories.get(platform)
+        if found is None:
+            found = str(self.get_category_from_platform(DataPlatformUrn(platform)))
+            self._categories[platform] = found
+        return found
+
+    def global_post_update_hook(self, entity_urn: str, aspect_map: dict[str, Any]) -> None:
+        ops = None
+        if self._own_rules:
+            ops = lite_index.entity_edges(entity_urn, aspect_map, self.category_of)
+        if ops is None:
+            super().global_post_update_hook(entity_urn, aspect_map)
+        else:
+            self.ops.extend(ops)
+
+    def post_update_hook(self, entity_urn: str, aspect_name: str, aspect: Any) -> None:
+        if self._own_rules and isinstance(aspect, DataPlatformInstanceClass):
+            ops = lite_index.instance_aspect_edges(aspect, self.category_of)
+            if ops is not None:
+                self.ops.extend(ops)
+                return
+        super().post_update_hook(entity_urn, aspect_name, aspect)
 
     def add_edge(
         self,

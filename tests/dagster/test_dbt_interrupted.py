@@ -34,16 +34,13 @@ from dagster._core.execution.plan.resume_retry import ReexecutionStrategy
 from dagster._core.test_utils import in_process_test_workspace
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 from dagster._utils.error import serializable_error_info_from_exc_info
-from openlineage.client import OpenLineageClient
 
-from ol_bridge.dagster import build_openlineage_sensor
 from ol_bridge.dagster.events import step_run_id
 from ol_bridge.dagster.processor import _from_error
 from ol_bridge.dagster.step_jobs import asset_run_id
-from tests.dagster.conftest import RecordingTransport
 from tests.dagster.helpers import tick_until_idle
 from tests.dagster.projects import shop, shop_location
-from tests.dagster.test_dbt_assets import TRANSLATOR
+from tests.dagster.shop_runs import by_run, recording_sensor, shop_instance
 
 REPO = Path(__file__).resolve().parents[2]
 OP = "shop_models"
@@ -222,44 +219,29 @@ def _materialized(instance: dg.DagsterInstance, run_id: str) -> frozenset[dg.Ass
 @pytest.fixture(scope="module")
 def cut_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CutRuns]:
     root = tmp_path_factory.mktemp("shop_cut")
-    project_dir = shop.copy_project(root, cut=True)
-    duckdb_path = root / "shop.duckdb"
-    recorder = RecordingTransport()
-    sensor = build_openlineage_sensor(
-        client=OpenLineageClient(transport=recorder), translator=TRANSLATOR
-    )
-    (root / "dagster").mkdir()
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv(shop.DUCKDB_PATH_VARIABLE, str(duckdb_path))
-        env.setenv(shop_location.PROJECT_DIR_VARIABLE, str(project_dir))
-        shop.prepare(project_dir, duckdb_path)
-        definitions = shop.build_definitions(
-            project_dir, duckdb_path, [sensor], fetch_metadata=False
+    sensor, recorder = recording_sensor()
+    with shop_instance(
+        root, [sensor], cut=True, fetch_metadata=False, synchronous_run_launcher=True
+    ) as setup:
+        instance = setup.instance
+        setup.env.setenv(shop_location.PROJECT_DIR_VARIABLE, str(setup.project_dir))
+        terminated = _terminate(instance, root)
+        killed = _kill(instance, root)
+        reexecution = _reexecute_from_failure(instance, terminated)
+        retried = _retried(setup.project_dir, setup.duckdb_path, instance)
+        tick_until_idle(sensor, instance, setup.definitions)
+        yield CutRuns(
+            by_run(recorder.events),
+            terminated,
+            killed,
+            reexecution,
+            retried,
+            {
+                run_id: _materialized(instance, run_id)
+                for run_id in (terminated, killed, reexecution, retried)
+            },
+            instance,
         )
-        with dg.instance_for_test(
-            temp_dir=str(root / "dagster"), synchronous_run_launcher=True
-        ) as instance:
-            terminated = _terminate(instance, root)
-            killed = _kill(instance, root)
-            reexecution = _reexecute_from_failure(instance, terminated)
-            retried = _retried(project_dir, duckdb_path, instance)
-            tick_until_idle(sensor, instance, definitions)
-            by_run: dict[str, list[dict[str, Any]]] = {}
-            for event in recorder.events:
-                run_id = event["run"]["facets"]["dagster_run"]["dagsterRunId"]
-                by_run.setdefault(run_id, []).append(event)
-            yield CutRuns(
-                by_run,
-                terminated,
-                killed,
-                reexecution,
-                retried,
-                {
-                    run_id: _materialized(instance, run_id)
-                    for run_id in (terminated, killed, reexecution, retried)
-                },
-                instance,
-            )
 
 
 def _job(key: dg.AssetKey) -> str:

@@ -29,6 +29,9 @@ class ErrorInfo:
     message: str
     stack_trace: str | None = None
     error_class: str | None = None
+    #: the run's termination interrupted the work (the error, or one it arose from, is
+    #: Dagster's interrupt): an ABORT, not a FAIL
+    interrupted: bool = False
 
 
 @attrs.frozen

@@ -52,6 +52,9 @@ _RUN_END = {
     DagsterEventType.RUN_CANCELED: Transition.ABORT,
 }
 
+#: what Dagster records when a run's termination interrupts a step
+_INTERRUPTS = frozenset({"DagsterExecutionInterruptedError", "KeyboardInterrupt"})
+
 #: (step key, after storage id, up to storage id) -> the step's artifacts in that range
 EarlierArtifacts = Callable[[str, int, int], Sequence[DagsterEvent]]
 
@@ -155,7 +158,9 @@ def _step_transition(
         open_steps[step_key] = attrs.evolve(current, running=False)
     else:
         del_key(open_steps, step_key)
-    return StepMoment(step_key, current.attempt, Transition.FAIL, timestamp, artifacts, error)
+    # a step cut short by the run's termination ends as the run does: ABORT
+    end = Transition.ABORT if error is not None and error.interrupted else Transition.FAIL
+    return StepMoment(step_key, current.attempt, end, timestamp, artifacts, error)
 
 
 def del_key(mapping: dict[str, OpenStep], key: str) -> None:
@@ -209,4 +214,18 @@ def _from_error(error: Any) -> ErrorInfo:
         message=message,
         stack_trace=error.to_string(),
         error_class=class_name,
+        interrupted=_interrupted(error),
+    )
+
+
+def _interrupted(error: Any) -> bool:
+    """Whether Dagster's interrupt is in the error's chain: the error itself, its cause, or
+    the error it was raised while handling (dagster-dbt's ``TimeoutExpired`` when dbt does
+    not stop within its termination timeout after the interrupt)."""
+    if error is None:
+        return False
+    return (
+        error.cls_name in _INTERRUPTS
+        or _interrupted(getattr(error, "cause", None))
+        or _interrupted(getattr(error, "context", None))
     )

@@ -36,8 +36,6 @@ from ol_bridge.dagster.run_info import RunInfo, StepInfo
 
 #: seconds a run_results.json may be stamped after its step's end (clocks of one machine)
 _SLACK_SECONDS = 5.0
-#: what Dagster records when a run's termination interrupts a step
-_INTERRUPTED = frozenset({"DagsterExecutionInterruptedError", "KeyboardInterrupt"})
 #: run_results statuses of a node that did not succeed
 _NOT_SUCCEEDED = frozenset({"error", "fail", "skipped", "runtime error"})
 
@@ -97,9 +95,7 @@ def _outcome(
     catalog: AssetCatalog,
 ) -> Outcome:
     name = key.to_user_string()
-    if moment.transition is Transition.ABORT or (
-        moment.error is not None and moment.error.error_class in _INTERRUPTED
-    ):
+    if moment.transition is Transition.ABORT or (moment.error and moment.error.interrupted):
         return Outcome(
             Transition.ABORT,
             ErrorInfo(f"{name} was not materialized: the run was terminated during its step."),
@@ -167,6 +163,10 @@ def _of_attempt(
     for invocation in reversed(invocations):
         if invocation.folder.name in names:
             return invocation
+    if names:
+        # The attempt's own dbt wrote no results (it stopped at its profile or parse): an
+        # earlier attempt's results are not this one's.
+        return None
     found: DbtInvocation | None = None
     for invocation in invocations:
         written = _timestamp(invocation.generated_at)

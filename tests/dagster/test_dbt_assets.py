@@ -18,26 +18,23 @@ import attrs
 import dagster as dg
 import pytest
 from click.testing import CliRunner
-from openlineage.client import OpenLineageClient
 
 from ol_bridge.cli import main
-from ol_bridge.dagster import OpenLineageTranslator, build_openlineage_sensor
 from ol_bridge.dagster.dbt_runs import forget_read_artifacts
 from ol_bridge.dagster.events import step_run_id
 from ol_bridge.dagster.step_jobs import asset_run_id, checks_run_id
 from ol_bridge.datahub import DatahubConfig, DatahubTransport
 from ol_bridge.datahub.sinks.lite import open_lite
-from ol_bridge.delivery import DeliveryConfig
-from ol_bridge.naming import NamingConfig
-from tests.dagster.conftest import RecordingTransport
+from tests.dagster import shop_runs
 from tests.dagster.datahub_edges import converter_edges, endpoint_edges, reachable
 from tests.dagster.helpers import tick_until_idle
-from tests.dagster.projects import shop
+from tests.dagster.shop_runs import (
+    NAMESPACE,
+    bare_sensor,
+    recording_sensor,
+    shop_instance,
+)
 
-NAMESPACE = "duckdb:///data/shop.duckdb"
-NAMING = NamingConfig.from_dict({"connections": {"duckdb": NAMESPACE}})
-#: also loaded by `ol-bridge backfill --translator`
-TRANSLATOR = OpenLineageTranslator(naming=NAMING)
 STEP = "shop_job.shop_models"
 MODELS = ["stg_customers", "stg_orders", "stg_payments", "customer_orders", "customer_value"]
 SEEDS = ["raw_customers", "raw_payments"]
@@ -59,41 +56,26 @@ class ShopRun:
 @pytest.fixture(scope="module")
 def shop_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShopRun]:
     root = tmp_path_factory.mktemp("shop")
-    project_dir = shop.copy_project(root)
-    duckdb_path = root / "shop.duckdb"
-    recorder = RecordingTransport()
-    translator = TRANSLATOR
-    sensor = build_openlineage_sensor(
-        client=OpenLineageClient(transport=recorder), translator=translator
-    )
-    (root / "dagster").mkdir()
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv(shop.DUCKDB_PATH_VARIABLE, str(duckdb_path))
-        shop.prepare(project_dir, duckdb_path)
-        definitions = shop.build_definitions(project_dir, duckdb_path, [sensor])
-        with dg.instance_for_test(temp_dir=str(root / "dagster")) as instance:
-            result = definitions.resolve_job_def("shop_job").execute_in_process(instance=instance)
-            assert result.success
-            tick_until_idle(sensor, instance, definitions)
-            bare_recorder = RecordingTransport()
-            bare = build_openlineage_sensor(
-                name="bare_sensor",
-                client=OpenLineageClient(transport=bare_recorder),
-                translator=translator,
-                delivery=DeliveryConfig(outbox=False),
-            )
-            tick_until_idle(bare, instance, dg.Definitions(sensors=[bare]))
-        # `ol-bridge backfill` without --definitions, over the same instance, finding the
-        # run's dbt artifacts by itself
-        forget_read_artifacts()
-        backfilled = root / "backfill.jsonl"
-        outcome = CliRunner().invoke(
-            main,
-            ["backfill", "--dagster-home", str(root / "dagster"), "--events-file",
-             str(backfilled), "--translator", f"{__name__}:TRANSLATOR"],
-            catch_exceptions=False,
-        )  # fmt: skip
-        assert outcome.exit_code == 0, outcome.output
+    sensor, recorder = recording_sensor()
+    bare, bare_recorder = bare_sensor()
+    with shop_instance(root, [sensor]) as setup:
+        result = setup.definitions.resolve_job_def("shop_job").execute_in_process(
+            instance=setup.instance
+        )
+        assert result.success
+        tick_until_idle(sensor, setup.instance, setup.definitions)
+        tick_until_idle(bare, setup.instance, dg.Definitions(sensors=[bare]))
+    # `ol-bridge backfill` without --definitions, over the same instance, finding the run's
+    # dbt artifacts by itself
+    forget_read_artifacts()
+    backfilled = root / "backfill.jsonl"
+    outcome = CliRunner().invoke(
+        main,
+        ["backfill", "--dagster-home", str(root / "dagster"), "--events-file",
+         str(backfilled), "--translator", f"{shop_runs.__name__}:TRANSLATOR"],
+        catch_exceptions=False,
+    )  # fmt: skip
+    assert outcome.exit_code == 0, outcome.output
     lite_path = root / "lite.duckdb"
     transport = DatahubTransport(
         DatahubConfig.from_dict({"sink": "lite", "lite_path": str(lite_path)})
@@ -107,7 +89,7 @@ def shop_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShopRun]:
         recorder.events,
         str(result.run_id),
         lite_path,
-        project_dir,
+        setup.project_dir,
         bare_recorder.events,
         backfill_events,
     )

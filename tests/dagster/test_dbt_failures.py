@@ -15,18 +15,16 @@ from typing import Any
 import attrs
 import dagster as dg
 import pytest
-from openlineage.client import OpenLineageClient
 
-from ol_bridge.dagster import build_openlineage_sensor
 from ol_bridge.dagster.dbt_runs import forget_read_artifacts
 from ol_bridge.dagster.events import step_run_id
 from ol_bridge.dagster.step_jobs import asset_run_id
 from ol_bridge.datahub import convert_events
 from ol_bridge.delivery import DeliveryConfig
-from tests.dagster.conftest import RecordingTransport
 from tests.dagster.helpers import tick_until_idle
 from tests.dagster.projects import shop
-from tests.dagster.test_dbt_assets import NAMESPACE, TRANSLATOR, table
+from tests.dagster.shop_runs import NAMESPACE, bare_sensor, by_run, recording_sensor, shop_instance
+from tests.dagster.test_dbt_assets import table
 
 STEP = "shop_job.shop_models"
 FAILED, SKIPPED, VARYING = "customer_rank", "customer_rank_report", "big_customers"
@@ -51,56 +49,31 @@ def _dbt_keys(definitions: dg.Definitions) -> list[dg.AssetKey]:
     return [key for key in graph.executable_asset_keys if key != dg.AssetKey(["raw", "orders"])]
 
 
-def _by_run(events: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    found: dict[str, list[dict[str, Any]]] = {}
-    for event in events:
-        facet = event["run"]["facets"]["dagster_run"]
-        found.setdefault(facet["dagsterRunId"], []).append(event)
-    return found
-
-
 @pytest.fixture(scope="module")
 def failing_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FailingRuns]:
     root = tmp_path_factory.mktemp("shop_failing")
-    project_dir = shop.copy_project(root, failing=True)
-    duckdb_path = root / "shop.duckdb"
-    recorder, bare_recorder = RecordingTransport(), RecordingTransport()
-    sensor = build_openlineage_sensor(
-        client=OpenLineageClient(transport=recorder), translator=TRANSLATOR
-    )
-    bare = build_openlineage_sensor(
-        name="bare_sensor",
-        client=OpenLineageClient(transport=bare_recorder),
-        translator=TRANSLATOR,
-        delivery=DeliveryConfig(outbox=False),
-    )
-    (root / "dagster").mkdir()
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv(shop.DUCKDB_PATH_VARIABLE, str(duckdb_path))
-        shop.prepare(project_dir, duckdb_path)
-        definitions = shop.build_definitions(
-            project_dir, duckdb_path, [sensor], fetch_metadata=False
+    sensor, recorder = recording_sensor()
+    bare, bare_recorder = bare_sensor()
+    with shop_instance(root, [sensor], failing=True, fetch_metadata=False) as setup:
+        job = setup.definitions.resolve_job_def("shop_job")
+        run_ids: list[str] = []
+        for min_orders in ("1", "2"):
+            setup.env.setenv(shop.MIN_ORDERS_VARIABLE, min_orders)
+            result = job.execute_in_process(instance=setup.instance, raise_on_error=False)
+            assert not result.success  # customer_rank failed
+            run_ids.append(str(result.run_id))
+        tick_until_idle(sensor, setup.instance, setup.definitions)
+        forget_read_artifacts()
+        tick_until_idle(bare, setup.instance, dg.Definitions(sensors=[bare]))
+        yield FailingRuns(
+            by_run(recorder.events),
+            by_run(bare_recorder.events),
+            (run_ids[0], run_ids[1]),
+            setup.project_dir,
+            root,
+            setup.instance,
+            setup.definitions,
         )
-        job = definitions.resolve_job_def("shop_job")
-        with dg.instance_for_test(temp_dir=str(root / "dagster")) as instance:
-            run_ids: list[str] = []
-            for min_orders in ("1", "2"):
-                env.setenv(shop.MIN_ORDERS_VARIABLE, min_orders)
-                result = job.execute_in_process(instance=instance, raise_on_error=False)
-                assert not result.success  # customer_rank failed
-                run_ids.append(str(result.run_id))
-            tick_until_idle(sensor, instance, definitions)
-            forget_read_artifacts()
-            tick_until_idle(bare, instance, dg.Definitions(sensors=[bare]))
-            yield FailingRuns(
-                _by_run(recorder.events),
-                _by_run(bare_recorder.events),
-                (run_ids[0], run_ids[1]),
-                project_dir,
-                root,
-                instance,
-                definitions,
-            )
 
 
 def _only(events: list[dict[str, Any]], name: str) -> dict[str, Any]:
@@ -213,20 +186,14 @@ def test_unreadable_artifacts_say_why_and_attach_no_other_runs_sql(
     compiled.mkdir(parents=True)
     (compiled / f"{VARYING}.sql").write_text("select 'not this run' as customer_id")
     forget_read_artifacts()
-    recorder = RecordingTransport()
-    again = build_openlineage_sensor(
-        name="again_sensor",
-        client=OpenLineageClient(transport=recorder),
-        translator=TRANSLATOR,
-        delivery=DeliveryConfig(outbox=False),
-    )
+    again, recorder = recording_sensor("again_sensor", delivery=DeliveryConfig(outbox=False))
     definitions = dg.Definitions(
         assets=failing_runs.definitions.assets, resources=failing_runs.definitions.resources,
         sensors=[again],
     )  # fmt: skip
     with caplog.at_level(logging.WARNING, logger="ol_bridge"):
         tick_until_idle(again, failing_runs.instance, definitions)
-    events = _by_run(recorder.events)
+    events = by_run(recorder.events)
 
     varying = _only(events[first_run], f"{STEP}.{VARYING}")
     assert varying["eventType"] == "COMPLETE"

@@ -21,10 +21,7 @@ from openlineage.client import OpenLineageClient
 
 from ol_bridge.dagster import build_openlineage_sensor
 from ol_bridge.datahub import convert_event
-from tests.dagster.conftest import instance, ol_client, recorder
 from tests.dagster.helpers import by_job, run, tick_until_idle
-
-__all__ = ["instance", "ol_client", "recorder"]  # fixtures used below
 
 
 # -- repro3: SQL as a Markdown code block -------------------------------------------------

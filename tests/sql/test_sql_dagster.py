@@ -13,10 +13,7 @@ from openlineage.client import OpenLineageClient
 from ol_bridge.dagster import OpenLineageTranslator, build_openlineage_sensor
 from ol_bridge.datahub import convert_event
 from ol_bridge.naming import NamingConfig
-from tests.dagster.conftest import instance, ol_client, recorder
 from tests.dagster.helpers import by_job, run, tick_until_idle
-
-__all__ = ["instance", "ol_client", "recorder"]  # fixtures used below
 
 WAREHOUSE = ["prod", "duckdb", "analytics", "main"]
 

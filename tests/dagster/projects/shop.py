@@ -7,7 +7,7 @@ No `from __future__ import annotations`: Dagster reads the `context` annotation 
 import os
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -18,25 +18,35 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 SOURCE_DIR = Path(__file__).parent / "shop_dbt"
 #: models added on top of the shop project by ``copy_project(failing=True)``
 FAILING_DIR = Path(__file__).parent / "shop_dbt_failing"
+#: models added by ``copy_project(cut=True)``: a model a test can hold while dbt runs it
+CUT_DIR = Path(__file__).parent / "shop_dbt_cut"
 #: ``big_customers`` of the failing variant compiles with this variable's value
 MIN_ORDERS_VARIABLE = "SHOP_MIN_ORDERS"
+#: with this variable set to a folder, ``held_customers`` (cut variant) writes ``started``
+#: there and waits for ``released``
+HOLD_DIR_VARIABLE = "SHOP_HOLD_DIR"
 #: dbt as installed next to this Python (the venv need not be on PATH)
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 #: the dbt profile reads the DuckDB file from this variable
 DUCKDB_PATH_VARIABLE = "SHOP_DUCKDB_PATH"
 
 
-def copy_project(to: Path, failing: bool = False) -> Path:
+def copy_project(to: Path, failing: bool = False, cut: bool = False) -> Path:
     """A fresh copy of the dbt project (dbt writes target/ and logs/ next to it).
 
     ``failing``: with shop_dbt_failing's models too: customer_rank fails at run time,
     customer_rank_report (downstream of it) is skipped by dbt, big_customers' SQL depends on
     ``SHOP_MIN_ORDERS``.
+    ``cut``: with shop_dbt_cut's models too: held_customers (a Python model) waits while
+    ``SHOP_HOLD_DIR`` says so, flaky_rank fails at run time under
+    ``--vars "{shop_fail_rank: true}"``.
     """
     project_dir = to / "shop_dbt"
     shutil.copytree(SOURCE_DIR, project_dir)
     if failing:
         shutil.copytree(FAILING_DIR, project_dir, dirs_exist_ok=True)
+    if cut:
+        shutil.copytree(CUT_DIR, project_dir, dirs_exist_ok=True)
     return project_dir
 
 
@@ -60,9 +70,13 @@ def build_definitions(
     duckdb_path: Path,
     sensors: list[dg.SensorDefinition],
     fetch_metadata: bool = True,
+    retry_policy: dg.RetryPolicy | None = None,
+    dbt_args: Callable[[int], list[str]] | None = None,
 ) -> dg.Definitions:
     """``fetch_metadata=False``: no row counts and column types, whose in-process DuckDB
-    connection (dbt-duckdb keeps it open) would lock the file against a second run's dbt."""
+    connection (dbt-duckdb keeps it open) would lock the file against a second run's dbt.
+    ``retry_policy``: the dbt step's; ``dbt_args``: the dbt command of each attempt of the
+    step, from its retry number (default ``build``)."""
     project = DbtProject(project_dir=project_dir, profiles_dir=project_dir)
     table = f"{database_name(duckdb_path)}.raw.orders"
 
@@ -89,9 +103,10 @@ def build_definitions(
             }
         )
 
-    @dbt_assets(manifest=project.manifest_path, project=project)
+    @dbt_assets(manifest=project.manifest_path, project=project, retry_policy=retry_policy)
     def shop_models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[object]:
-        events = dbt.cli(["build"], context=context).stream()
+        args = dbt_args(context.retry_number) if dbt_args else ["build"]
+        events = dbt.cli(args, context=context).stream()
         if fetch_metadata:
             events = events.fetch_row_counts().fetch_column_metadata()
         yield from events

@@ -34,7 +34,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
@@ -44,6 +44,16 @@ from datahub.utilities.urns.error import InvalidUrnError
 from rfc3986_validator import validate_rfc3986
 
 from ol_bridge.errors import ConfigError, NamingError
+
+# complete_table_name and match_declared_upstream are re-exported (``X as X``):
+# ``ol_bridge.naming`` was their import path before they moved.
+from ol_bridge.naming_completion import complete_table_name as complete_table_name  # noqa: PLC0414
+from ol_bridge.naming_completion import (
+    duckdb_catalog_name,
+    duckdb_connection_database,
+    is_duckdb_file_table,
+)
+from ol_bridge.naming_completion import match_declared_upstream as match_declared_upstream  # noqa: PLC0414
 from ol_bridge.platforms import PLATFORMS, canonical_platform, lookup, scheme_platform
 from ol_bridge.settings import field_names, reject_unknown_keys
 
@@ -212,21 +222,11 @@ class NamingConfig:
         database (the file's stem) and DuckDB's default schema ``main``."""
         platform = canonical_platform(platform)
         if platform == "duckdb":
-            name = _duckdb_table_name(name)
-            database = self._duckdb_database()
+            name = duckdb_catalog_name(name)
+            database = duckdb_connection_database(self.connections.get("duckdb"))
             if database is not None:
                 name = complete_table_name(name, 3, [f"{database}.main.x"])
         return self._cased(platform, name)
-
-    def _duckdb_database(self) -> str | None:
-        """The catalog DuckDB names the configured connection's database file by."""
-        connection = self.connections.get("duckdb")
-        if connection is None or "://" not in connection:
-            return None
-        path = urlsplit(connection).path.rstrip("/")
-        if not path:
-            return None
-        return _duckdb_table_name(f"{path}.main.x").split(".", 1)[0] or None
 
     def column_name(self, platform: str, name: str) -> str:
         """A column name in the case of its platform's table names (SQL lineage reports
@@ -241,62 +241,6 @@ class NamingConfig:
         if case == "upper":
             return name.upper()
         return name
-
-
-def _duckdb_table_name(name: str) -> str:
-    """``<database file>.<schema>.<table>`` -> ``<catalog>.<schema>.<table>``.
-
-    Dagster's DuckDB IO managers record their ``database`` setting, a file path, as the
-    first part of ``dagster/table_name``. DuckDB itself (and so dbt-duckdb) calls that
-    database by the file name up to its first dot; ``:memory:`` is ``memory`` and a
-    MotherDuck ``md:shop`` is ``shop``.
-    """
-    parts = name.rsplit(".", 2)
-    if len(parts) < 3 or not any(mark in parts[0] for mark in ("/", "\\", ".", ":")):
-        return name
-    database = parts[0].replace("\\", "/").rsplit("/", 1)[-1]
-    if database == ":memory:":
-        database = "memory"
-    database = database.split(":", 1)[-1].split(".", 1)[0] or "memory"
-    return f"{database}.{parts[1]}.{parts[2]}"
-
-
-# -- review 2: one name per table when some routes qualify it partly ------------------
-def complete_table_name(name: str, levels: int, qualified: Iterable[str]) -> str:
-    """``name`` with the leading parts it lacks (of a platform whose names have ``levels``
-    parts), when the fully qualified names in ``qualified`` (the step's other tables, a
-    connection's database) all agree on them; unchanged otherwise."""
-    parts = name.split(".")
-    missing = levels - len(parts)
-    if missing <= 0 or not all(parts):
-        return name
-    prefixes = {
-        tuple(other.split(".")[:missing]) for other in qualified if len(other.split(".")) == levels
-    }
-    if len(prefixes) != 1:
-        return name
-    return ".".join([*prefixes.pop(), *parts])
-
-
-def match_declared_upstream(
-    dataset: DatasetId, upstreams: Iterable[DatasetId], default_schema: str | None
-) -> DatasetId:
-    """A table parsed from SQL, named as the one declared upstream asset it is: the one
-    whose name ends like its own (``schema.table``; ``table`` when the schema may be the
-    default the parser filled in). No match, or several, leaves it as parsed."""
-    known = [other for other in upstreams if other.namespace == dataset.namespace]
-    if dataset in known:
-        return dataset
-    parts = dataset.name.split(".")
-    for width in (2, 1):
-        if len(parts) < width or (width == 1 and len(parts) > 1 and parts[-2] != default_schema):
-            continue
-        found = {other for other in known if other.name.split(".")[-width:] == parts[-width:]}
-        if len(found) == 1:
-            return found.pop()
-        if found:
-            return dataset
-    return dataset
 
 
 @attrs.frozen
@@ -413,7 +357,7 @@ def _dataset_from_metadata(
         return dataset_for_uri(path, config, source="path")
     table = recorded_table_name(metadata)
     platform = _platform_from_metadata(metadata, convention, config)
-    if table and not platform and _is_duckdb_file_table(table):
+    if table and not platform and is_duckdb_file_table(table):
         platform = "duckdb"  # dagster-duckdb-polars records the file, but no storage kind
     if table and platform:
         return dataset_for_table(platform, table, config)
@@ -425,11 +369,6 @@ def recorded_table_name(metadata: Mapping[str, object]) -> str | None:
     return _text(metadata.get("dagster/table_name")) or _text(
         metadata.get("dagster/relation_identifier")
     )
-
-
-def _is_duckdb_file_table(table: str) -> bool:
-    database = table.rsplit(".", 2)[0] if table.count(".") >= 3 else ""
-    return database.lower().endswith(".duckdb")
 
 
 def is_asset_storage(location: str, asset_key: Sequence[str]) -> bool:

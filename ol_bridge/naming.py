@@ -19,7 +19,8 @@
    key's user string ``"a/b/c"`` as Dagster shows it.
 
 Table names follow their platform's one rule (:meth:`NamingConfig.table_name`: case,
-DuckDB's file-named database), whichever route found them. Platforms come from the one
+DuckDB's file-named database, a partial name completed with the connection's default
+database and schema), whichever route found them. Platforms come from the one
 table in :mod:`ol_bridge.platforms`.
 
 Namespaces follow OpenLineage's naming spec (``snowflake://org-account``,
@@ -49,12 +50,19 @@ from ol_bridge.errors import ConfigError, NamingError
 # ``ol_bridge.naming`` was their import path before they moved.
 from ol_bridge.naming_completion import complete_table_name as complete_table_name  # noqa: PLC0414
 from ol_bridge.naming_completion import (
+    complete_with_defaults,
     duckdb_catalog_name,
-    duckdb_connection_database,
     is_duckdb_file_table,
+    parse_connection,
 )
 from ol_bridge.naming_completion import match_declared_upstream as match_declared_upstream  # noqa: PLC0414
-from ol_bridge.platforms import PLATFORMS, canonical_platform, lookup, scheme_platform
+from ol_bridge.platforms import (
+    PLATFORMS,
+    canonical_platform,
+    lookup,
+    scheme_platform,
+    table_levels,
+)
 from ol_bridge.settings import field_names, reject_unknown_keys
 
 #: Table platforms (DataHub platform ids) -> how many parts their table names have.
@@ -125,6 +133,7 @@ def _check_connections(
                 f"connections[{platform!r}] must be a non-empty namespace string such as"
                 f" 'postgres://db.internal:5432', got {namespace!r}."
             )
+        parse_connection(canonical_platform(platform), namespace)  # its path, credentials
         derived = platform_of(DatasetId(namespace, ""))
         expected = canonical_platform(platform)
         if is_known_platform(platform) and derived != expected:
@@ -174,6 +183,10 @@ class NamingConfig:
     Attributes:
         connections: per-platform connection namespace, e.g. ``{"snowflake":
             "snowflake://myorg-myaccount", "postgres": "postgres://db.internal:5432"}``.
+            A URL path names the default database (and schema) of partly qualified
+            table names: ``"postgres://db.internal:5432/shop"`` completes
+            ``public.orders`` and ``orders`` to ``shop.public.orders``; the namespace
+            stays ``postgres://db.internal:5432``.
         fallback_namespace: namespace of assets whose key follows no convention.
         default_platform: platform of ``dagster/table_name`` when nothing else says.
         name_case: per-platform case of table names (``lower``/``upper``/``preserve``),
@@ -210,22 +223,30 @@ class NamingConfig:
         """The configured connection namespace of a platform, or its default."""
         name = canonical_platform(platform)
         if name in self.connections:
-            return self.connections[name]
+            return parse_connection(name, self.connections[name]).namespace
         found = lookup(name)
         return found.default_namespace or name if found is not None else name
 
-    def table_name(self, platform: str, name: str) -> str:
+    def table_name(self, platform: str, name: str, namespace: str | None = None) -> str:
         """A table name as the platform's one rule writes it: its case (see ``name_case``),
         and DuckDB's database named after its file (``/x/warehouse.duckdb`` ->
-        ``warehouse``), as DuckDB and dbt-duckdb name it. A partly qualified DuckDB name
-        (``main.orders``, ``orders``) is completed with the configured connection's
-        database (the file's stem) and DuckDB's default schema ``main``."""
+        ``warehouse``), as DuckDB and dbt-duckdb name it.
+
+        A partly qualified name (``public.orders``, ``orders``) on the configured
+        connection (``namespace``, when given, is that connection's) is completed with the
+        connection's default database and the platform's default schema:
+        ``postgres://db:5432/shop`` makes both ``shop.public.orders``; a DuckDB connection's
+        database is its file's stem, its schema ``main``.
+        """
         platform = canonical_platform(platform)
         if platform == "duckdb":
             name = duckdb_catalog_name(name)
-            database = duckdb_connection_database(self.connections.get("duckdb"))
-            if database is not None:
-                name = complete_table_name(name, 3, [f"{database}.main.x"])
+        levels = table_levels(platform)
+        configured = self.connections.get(platform)
+        if levels is not None and configured is not None:
+            connection = parse_connection(platform, configured)
+            if namespace is None or namespace == connection.namespace:
+                name = complete_with_defaults(name, levels, connection.defaults)
         return self._cased(platform, name)
 
     def column_name(self, platform: str, name: str) -> str:
@@ -489,9 +510,10 @@ def dataset_for_uri(
     scheme_name = {"s3a": "s3", "s3n": "s3", "gcs": "gs"}.get(scheme, scheme)
     name = parts.path if scheme in _ROOTED_PATH_SCHEMES else parts.path.lstrip("/")
     platform = canonical_platform(scheme)
+    namespace = f"{scheme_name}://{netloc}"
     if platform in TABLE_PLATFORMS:
-        name = config.table_name(platform, name)
-    return DatasetId(f"{scheme_name}://{netloc}", name)
+        name = config.table_name(platform, name, namespace)
+    return DatasetId(namespace, name)
 
 
 #: Characters that make a location a pattern of files (DuckDB, Spark and shell globs).

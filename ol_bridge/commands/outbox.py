@@ -14,7 +14,8 @@ import click
 # `ol-bridge <command> --help` stays fast (tests/test_cli.py checks it).
 if TYPE_CHECKING:
     from ol_bridge.delivery.location import OutboxLocation
-    from ol_bridge.delivery.store import DestinationStats, Outbox
+    from ol_bridge.delivery.status import DestinationStats
+    from ol_bridge.delivery.store import Outbox
 
 
 def _where_options(command: Any) -> Any:
@@ -60,7 +61,8 @@ def _open(ctx: click.Context, **given: Any) -> Outbox:
     """The outbox the options name: a command's own options over the group's; else the
     one the sensor of the ``DAGSTER_HOME`` instance uses (``delivery/location.py``)."""
     from ol_bridge.delivery.config import DeliveryConfig
-    from ol_bridge.delivery.store import Outbox, outbox_exists
+    from ol_bridge.delivery.status import outbox_exists
+    from ol_bridge.delivery.store import Outbox
 
     where = {**(ctx.obj or {}), **{k: v for k, v in given.items() if v is not None}}
     if where.get("path") is not None or where.get("url") is not None:

@@ -7,7 +7,8 @@ from ol_bridge.delivery.config import DeliveryConfig, default_outbox_path
 from ol_bridge.delivery.deliver import Backoff, DrainReport, drain
 from ol_bridge.delivery.destinations import Destination, split_destinations
 from ol_bridge.delivery.handoff import OutboxTransport, SensorDelivery
-from ol_bridge.delivery.store import DestinationStats, Outbox
+from ol_bridge.delivery.status import DestinationStats
+from ol_bridge.delivery.store import Outbox
 
 __all__ = [
     "Backoff",

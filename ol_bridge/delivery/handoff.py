@@ -25,7 +25,8 @@ from ol_bridge.delivery.deliver import Backoff, DrainReport, drain
 from ol_bridge.delivery.destinations import Destination, split_destinations
 from ol_bridge.delivery.location import OutboxLocation, locate
 from ol_bridge.delivery.payload import identity_key, to_payload
-from ol_bridge.delivery.store import DestinationStats, Outbox
+from ol_bridge.delivery.status import DestinationStats
+from ol_bridge.delivery.store import Outbox
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,8 @@ from ol_bridge.delivery.config import DeliveryConfig
 from ol_bridge.delivery.database import OutboxDatabase
 from ol_bridge.delivery.deliver import Backoff, drain
 from ol_bridge.delivery.destinations import Destination
-from ol_bridge.delivery.store import DestinationStats, Outbox
+from ol_bridge.delivery.status import DestinationStats
+from ol_bridge.delivery.store import Outbox
 
 log = logging.getLogger(__name__)
 

@@ -74,9 +74,9 @@ def test_an_outbox_from_a_newer_ol_bridge_is_refused_untouched(database: OutboxD
         box.enqueue(PAYLOADS[0], ["a"])
     with database.connect() as connection, connection.begin():
         connection.execute(sa.text(f"UPDATE {VERSION} SET version = 99"))
-    from ol_bridge.delivery import store
+    from ol_bridge.delivery import connection as outbox_connection
 
-    store._PREPARED.clear()  # a new process: it checks the tables again
+    outbox_connection._PREPARED.clear()  # a new process: it checks the tables again
     with pytest.raises(ConfigError, match="schema version 99, newer than this ol-bridge"):
         Outbox(database)
 

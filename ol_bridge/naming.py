@@ -19,7 +19,8 @@
    key's user string ``"a/b/c"`` as Dagster shows it.
 
 Table names follow their platform's one rule (:meth:`NamingConfig.table_name`: case,
-DuckDB's file-named database), whichever route found them. Platforms come from the one
+DuckDB's file-named database, a partial name completed with the connection's default
+database and schema), whichever route found them. Platforms come from the one
 table in :mod:`ol_bridge.platforms`.
 
 Namespaces follow OpenLineage's naming spec (``snowflake://org-account``,
@@ -34,7 +35,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
@@ -44,7 +45,24 @@ from datahub.utilities.urns.error import InvalidUrnError
 from rfc3986_validator import validate_rfc3986
 
 from ol_bridge.errors import ConfigError, NamingError
-from ol_bridge.platforms import PLATFORMS, canonical_platform, lookup, scheme_platform
+
+# complete_table_name and match_declared_upstream are re-exported (``X as X``):
+# ``ol_bridge.naming`` was their import path before they moved.
+from ol_bridge.naming_completion import complete_table_name as complete_table_name  # noqa: PLC0414
+from ol_bridge.naming_completion import (
+    complete_with_defaults,
+    duckdb_catalog_name,
+    is_duckdb_file_table,
+    parse_connection,
+)
+from ol_bridge.naming_completion import match_declared_upstream as match_declared_upstream  # noqa: PLC0414
+from ol_bridge.platforms import (
+    PLATFORMS,
+    canonical_platform,
+    lookup,
+    scheme_platform,
+    table_levels,
+)
 from ol_bridge.settings import field_names, reject_unknown_keys
 
 #: Table platforms (DataHub platform ids) -> how many parts their table names have.
@@ -115,6 +133,7 @@ def _check_connections(
                 f"connections[{platform!r}] must be a non-empty namespace string such as"
                 f" 'postgres://db.internal:5432', got {namespace!r}."
             )
+        parse_connection(canonical_platform(platform), namespace)  # its path, credentials
         derived = platform_of(DatasetId(namespace, ""))
         expected = canonical_platform(platform)
         if is_known_platform(platform) and derived != expected:
@@ -164,6 +183,10 @@ class NamingConfig:
     Attributes:
         connections: per-platform connection namespace, e.g. ``{"snowflake":
             "snowflake://myorg-myaccount", "postgres": "postgres://db.internal:5432"}``.
+            A URL path names the default database (and schema) of partly qualified
+            table names: ``"postgres://db.internal:5432/shop"`` completes
+            ``public.orders`` and ``orders`` to ``shop.public.orders``; the namespace
+            stays ``postgres://db.internal:5432``.
         fallback_namespace: namespace of assets whose key follows no convention.
         default_platform: platform of ``dagster/table_name`` when nothing else says.
         name_case: per-platform case of table names (``lower``/``upper``/``preserve``),
@@ -200,33 +223,31 @@ class NamingConfig:
         """The configured connection namespace of a platform, or its default."""
         name = canonical_platform(platform)
         if name in self.connections:
-            return self.connections[name]
+            return parse_connection(name, self.connections[name]).namespace
         found = lookup(name)
         return found.default_namespace or name if found is not None else name
 
-    def table_name(self, platform: str, name: str) -> str:
+    def table_name(self, platform: str, name: str, namespace: str | None = None) -> str:
         """A table name as the platform's one rule writes it: its case (see ``name_case``),
         and DuckDB's database named after its file (``/x/warehouse.duckdb`` ->
-        ``warehouse``), as DuckDB and dbt-duckdb name it. A partly qualified DuckDB name
-        (``main.orders``, ``orders``) is completed with the configured connection's
-        database (the file's stem) and DuckDB's default schema ``main``."""
+        ``warehouse``), as DuckDB and dbt-duckdb name it.
+
+        A partly qualified name (``public.orders``, ``orders``) on the configured
+        connection (``namespace``, when given, is that connection's) is completed with the
+        connection's default database and the platform's default schema:
+        ``postgres://db:5432/shop`` makes both ``shop.public.orders``; a DuckDB connection's
+        database is its file's stem, its schema ``main``.
+        """
         platform = canonical_platform(platform)
         if platform == "duckdb":
-            name = _duckdb_table_name(name)
-            database = self._duckdb_database()
-            if database is not None:
-                name = complete_table_name(name, 3, [f"{database}.main.x"])
+            name = duckdb_catalog_name(name)
+        levels = table_levels(platform)
+        configured = self.connections.get(platform)
+        if levels is not None and configured is not None:
+            connection = parse_connection(platform, configured)
+            if namespace is None or namespace == connection.namespace:
+                name = complete_with_defaults(name, levels, connection.defaults)
         return self._cased(platform, name)
-
-    def _duckdb_database(self) -> str | None:
-        """The catalog DuckDB names the configured connection's database file by."""
-        connection = self.connections.get("duckdb")
-        if connection is None or "://" not in connection:
-            return None
-        path = urlsplit(connection).path.rstrip("/")
-        if not path:
-            return None
-        return _duckdb_table_name(f"{path}.main.x").split(".", 1)[0] or None
 
     def column_name(self, platform: str, name: str) -> str:
         """A column name in the case of its platform's table names (SQL lineage reports
@@ -241,62 +262,6 @@ class NamingConfig:
         if case == "upper":
             return name.upper()
         return name
-
-
-def _duckdb_table_name(name: str) -> str:
-    """``<database file>.<schema>.<table>`` -> ``<catalog>.<schema>.<table>``.
-
-    Dagster's DuckDB IO managers record their ``database`` setting, a file path, as the
-    first part of ``dagster/table_name``. DuckDB itself (and so dbt-duckdb) calls that
-    database by the file name up to its first dot; ``:memory:`` is ``memory`` and a
-    MotherDuck ``md:shop`` is ``shop``.
-    """
-    parts = name.rsplit(".", 2)
-    if len(parts) < 3 or not any(mark in parts[0] for mark in ("/", "\\", ".", ":")):
-        return name
-    database = parts[0].replace("\\", "/").rsplit("/", 1)[-1]
-    if database == ":memory:":
-        database = "memory"
-    database = database.split(":", 1)[-1].split(".", 1)[0] or "memory"
-    return f"{database}.{parts[1]}.{parts[2]}"
-
-
-# -- review 2: one name per table when some routes qualify it partly ------------------
-def complete_table_name(name: str, levels: int, qualified: Iterable[str]) -> str:
-    """``name`` with the leading parts it lacks (of a platform whose names have ``levels``
-    parts), when the fully qualified names in ``qualified`` (the step's other tables, a
-    connection's database) all agree on them; unchanged otherwise."""
-    parts = name.split(".")
-    missing = levels - len(parts)
-    if missing <= 0 or not all(parts):
-        return name
-    prefixes = {
-        tuple(other.split(".")[:missing]) for other in qualified if len(other.split(".")) == levels
-    }
-    if len(prefixes) != 1:
-        return name
-    return ".".join([*prefixes.pop(), *parts])
-
-
-def match_declared_upstream(
-    dataset: DatasetId, upstreams: Iterable[DatasetId], default_schema: str | None
-) -> DatasetId:
-    """A table parsed from SQL, named as the one declared upstream asset it is: the one
-    whose name ends like its own (``schema.table``; ``table`` when the schema may be the
-    default the parser filled in). No match, or several, leaves it as parsed."""
-    known = [other for other in upstreams if other.namespace == dataset.namespace]
-    if dataset in known:
-        return dataset
-    parts = dataset.name.split(".")
-    for width in (2, 1):
-        if len(parts) < width or (width == 1 and len(parts) > 1 and parts[-2] != default_schema):
-            continue
-        found = {other for other in known if other.name.split(".")[-width:] == parts[-width:]}
-        if len(found) == 1:
-            return found.pop()
-        if found:
-            return dataset
-    return dataset
 
 
 @attrs.frozen
@@ -413,7 +378,7 @@ def _dataset_from_metadata(
         return dataset_for_uri(path, config, source="path")
     table = recorded_table_name(metadata)
     platform = _platform_from_metadata(metadata, convention, config)
-    if table and not platform and _is_duckdb_file_table(table):
+    if table and not platform and is_duckdb_file_table(table):
         platform = "duckdb"  # dagster-duckdb-polars records the file, but no storage kind
     if table and platform:
         return dataset_for_table(platform, table, config)
@@ -425,11 +390,6 @@ def recorded_table_name(metadata: Mapping[str, object]) -> str | None:
     return _text(metadata.get("dagster/table_name")) or _text(
         metadata.get("dagster/relation_identifier")
     )
-
-
-def _is_duckdb_file_table(table: str) -> bool:
-    database = table.rsplit(".", 2)[0] if table.count(".") >= 3 else ""
-    return database.lower().endswith(".duckdb")
 
 
 def is_asset_storage(location: str, asset_key: Sequence[str]) -> bool:
@@ -550,9 +510,10 @@ def dataset_for_uri(
     scheme_name = {"s3a": "s3", "s3n": "s3", "gcs": "gs"}.get(scheme, scheme)
     name = parts.path if scheme in _ROOTED_PATH_SCHEMES else parts.path.lstrip("/")
     platform = canonical_platform(scheme)
+    namespace = f"{scheme_name}://{netloc}"
     if platform in TABLE_PLATFORMS:
-        name = config.table_name(platform, name)
-    return DatasetId(f"{scheme_name}://{netloc}", name)
+        name = config.table_name(platform, name, namespace)
+    return DatasetId(namespace, name)
 
 
 #: Characters that make a location a pattern of files (DuckDB, Spark and shell globs).

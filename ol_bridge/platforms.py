@@ -49,6 +49,10 @@ class Platform:
     name_case: NameCase = "preserve"
     #: the namespace when no connection is configured (default: the platform id)
     default_namespace: str | None = None
+    #: the schema a table name without one is in, for platforms whose names have three
+    #: parts and where every database has it (DataHub's SQL parsing uses the same ones):
+    #: a connection's default database completes ``orders`` with it
+    default_schema: str | None = None
 
     @property
     def namespace_scheme(self) -> str:
@@ -61,17 +65,19 @@ _TABLES = (
     Platform("bigquery", "table", 3, dialect="bigquery", default_namespace="bigquery"),
     Platform("clickhouse", "table", 2, dialect="clickhouse"),
     Platform("databricks", "table", 3, dialect="databricks", name_case="lower"),
-    Platform("duckdb", "table", 3, dialect="duckdb", name_case="lower"),
+    Platform("duckdb", "table", 3, dialect="duckdb", name_case="lower", default_schema="main"),
     Platform("hive", "table", 2, dialect="hive", name_case="lower"),
     Platform("mssql", "table", 3, scheme="sqlserver", converter_schemes=("sqlserver",),
-             spellings=("sqlserver",), dialect="tsql"),
+             spellings=("sqlserver",), dialect="tsql", default_schema="dbo"),
     Platform("mysql", "table", 2, spellings=("mariadb",), dialect="mysql"),
     Platform("oracle", "table", 3, dialect="oracle", name_case="lower"),
     Platform("postgres", "table", 3, spellings=("postgresql",), dialect="postgres",
-             name_case="lower"),
+             name_case="lower", default_schema="public"),
     Platform("presto", "table", 3, dialect="presto", name_case="lower"),
-    Platform("redshift", "table", 3, dialect="redshift", name_case="lower"),
-    Platform("snowflake", "table", 3, dialect="snowflake", name_case="lower"),
+    Platform("redshift", "table", 3, dialect="redshift", name_case="lower",
+             default_schema="public"),
+    Platform("snowflake", "table", 3, dialect="snowflake", name_case="lower",
+             default_schema="PUBLIC"),
     Platform("spark", "table", 2, dialect="spark", name_case="lower"),
     Platform("sqlite", "table", 1, dialect="sqlite"),
     Platform("teradata", "table", 2, dialect="teradata"),

@@ -44,12 +44,8 @@ from ol_bridge.dagster.translator import OpenLineageTranslator, StepLineage
 from ol_bridge.delivery.redact import redact
 from ol_bridge.errors import NamingError
 from ol_bridge.facets import DagsterAssetFacet
-from ol_bridge.naming import (
-    DATAHUB_URN_IDENTIFIER,
-    DatasetId,
-    complete_table_name,
-    recorded_table_name,
-)
+from ol_bridge.naming import DATAHUB_URN_IDENTIFIER, DatasetId, recorded_table_name
+from ol_bridge.naming_completion import complete_table_name
 from ol_bridge.platforms import table_levels
 
 

@@ -128,11 +128,12 @@ class OpenLineageTranslator:
     ) -> DatasetId:
         """Dataset of a table found by name, e.g. read or written by parsed SQL.
 
-        The platform's name rule applies (its case, DuckDB's file-named database), so a
+        The platform's name rule applies (its case, DuckDB's file-named database, a
+        partial name completed with the connection's default database and schema), so a
         table parsed from SQL meets the asset that writes it. ``namespace`` is the
         connection the SQL ran on, when known (the namespace of the asset it belongs to).
         """
-        name = self.naming.table_name(platform, table_name)
+        name = self.naming.table_name(platform, table_name, namespace)
         return DatasetId(namespace or self.naming.namespace_for(platform), name)
 
     def get_file_dataset(self, location: str) -> DatasetId:

@@ -10,7 +10,8 @@ from typing import Any
 import dagster as dg
 
 from ol_bridge.dagster import OpenLineageTranslator, build_openlineage_sensor
-from ol_bridge.naming import DatasetId, NamingConfig, complete_table_name, match_declared_upstream
+from ol_bridge.naming import DatasetId, NamingConfig
+from ol_bridge.naming_completion import complete_table_name, match_declared_upstream
 from tests.dagster.helpers import tick_until_idle
 
 

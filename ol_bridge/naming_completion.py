@@ -1,0 +1,187 @@
+"""Partly qualified table names -> the one full name of their table. Pure.
+
+Routes name one table differently: ``dagster/table_name`` ``main.report`` on one asset,
+``shop.main.orders`` on another, SQL that reads ``main.orders`` or just ``report``. These
+rules give such a name the leading parts it lacks:
+
+* :func:`complete_table_name`: the leading parts that fully qualified names (the
+  connection's database, the step's other tables) all agree on.
+* :func:`match_declared_upstream`: a table parsed from SQL named as the one declared
+  upstream asset whose name it ends like.
+* :func:`complete_with_defaults`: the connection's default database and the platform's
+  default schema (:func:`parse_connection`: ``postgres://host:5432/shop`` is the
+  namespace ``postgres://host:5432`` whose partial names are in ``shop.public``).
+* :func:`duckdb_catalog_name`: DuckDB calls a database after its file
+  (``/x/warehouse.duckdb`` -> ``warehouse``), which is how a DuckDB connection names the
+  database its partial names belong to (:func:`duckdb_connection_database`).
+
+:class:`ol_bridge.naming.NamingConfig` applies them with the configured connections;
+``ol_bridge.dagster.lineage`` with the step's own names. ``docs/naming.md``, *Partly
+qualified table names*, has the rules for users.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
+
+import attrs
+
+from ol_bridge.errors import ConfigError
+from ol_bridge.platforms import lookup
+
+if TYPE_CHECKING:
+    from ol_bridge.naming import DatasetId
+
+
+def complete_table_name(name: str, levels: int, qualified: Iterable[str]) -> str:
+    """``name`` with the leading parts it lacks (of a platform whose names have ``levels``
+    parts), when the fully qualified names in ``qualified`` (the step's other tables, a
+    connection's database) all agree on them; unchanged otherwise."""
+    parts = name.split(".")
+    missing = levels - len(parts)
+    if missing <= 0 or not all(parts):
+        return name
+    prefixes = {
+        tuple(other.split(".")[:missing]) for other in qualified if len(other.split(".")) == levels
+    }
+    if len(prefixes) != 1:
+        return name
+    return ".".join([*prefixes.pop(), *parts])
+
+
+def complete_with_defaults(name: str, levels: int, defaults: Sequence[str]) -> str:
+    """``name`` with the leading parts it lacks taken from ``defaults`` (a connection's
+    database, then its schema): ``public.orders`` with ``("shop", "public")`` is
+    ``shop.public.orders``; unchanged when ``defaults`` are too few to make it whole."""
+    parts = name.split(".")
+    missing = levels - len(parts)
+    if missing <= 0 or missing > len(defaults) or not all(parts):
+        return name
+    return ".".join([*defaults[:missing], *parts])
+
+
+@attrs.frozen
+class Connection:
+    """A platform's configured connection (``NamingConfig.connections``), read."""
+
+    #: the OpenLineage namespace of its tables (``postgres://host:5432``)
+    namespace: str
+    #: what a partial table name on it lacks, outermost first: its default database
+    #: (``shop``), then the default schema (``public``); empty when the user gave none
+    defaults: tuple[str, ...] = ()
+
+
+@functools.lru_cache(maxsize=256)
+def parse_connection(platform: str, connection: str) -> Connection:
+    """A connection as configured -> its namespace and default database/schema.
+
+    A table platform whose names have two or three parts takes the database its partial
+    names are in as the URL's path, and may add the schema, as SQLAlchemy and JDBC URLs
+    do: ``postgres://host:5432/shop`` (schema: the platform's default, ``public``),
+    ``postgres://host:5432/shop/analytics``, ``mysql://host:3306/shop``. The namespace
+    keeps ``scheme://host:port``, as OpenLineage names the server. A DuckDB connection is
+    its database file (``duckdb:///data/shop.duckdb`` -> database ``shop``, schema
+    ``main``) and stays the whole namespace. Other connections are namespaces as written.
+
+    Raises:
+        ConfigError: credentials, a query or more path parts than the names have.
+    """
+    found = lookup(platform)
+    if found is None or found.kind != "table" or found.levels < 2 or "://" not in connection:
+        return Connection(connection)
+    if found.id == "duckdb":
+        database = duckdb_connection_database(connection)
+        return Connection(connection, (database, "main") if database else ())
+    parts = urlsplit(connection)
+    shown = f"connections[{platform!r}] = '{parts.scheme}://{parts.hostname or ''}...'"
+    example = f"'{parts.scheme}://{parts.hostname or 'host'}{_port_example(found.id)}/database'"
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError(
+            f"{shown} has credentials (user@ or user:password@). A connection here only"
+            f" names the server in lineage: write it without them, e.g. {example}."
+        )
+    if parts.query or parts.fragment:
+        raise ConfigError(
+            f"{shown} has a query or fragment ({parts.query or parts.fragment!r}); write the"
+            f" server and, optionally, the default database only, e.g. {example}."
+        )
+    try:
+        parts.port  # noqa: B018  (raises for a port that is not a number)
+    except ValueError as error:
+        raise ConfigError(f"{shown} has an invalid port: {error}; e.g. {example}.") from error
+    segments = tuple(unquote(segment) for segment in parts.path.split("/") if segment)
+    if len(segments) > found.levels - 1:
+        wanted = "/database/schema" if found.levels == 3 else "/database"
+        raise ConfigError(
+            f"{shown} has {len(segments)} path parts ({parts.path!r}); a {found.id}"
+            f" connection's path is its default {wanted[1:]}: e.g. {example}."
+        )
+    defaults = segments
+    if found.levels == 3 and len(segments) == 1 and found.default_schema:
+        defaults = (*segments, found.default_schema)
+    return Connection(f"{parts.scheme}://{parts.netloc}", defaults)
+
+
+def _port_example(platform: str) -> str:
+    ports = {"postgres": 5432, "redshift": 5439, "mysql": 3306, "mssql": 1433, "trino": 8080}
+    return f":{ports[platform]}" if platform in ports else ""
+
+
+def match_declared_upstream(
+    dataset: DatasetId, upstreams: Iterable[DatasetId], default_schema: str | None
+) -> DatasetId:
+    """A table parsed from SQL, named as the one declared upstream asset it is: the one
+    whose name ends like its own (``schema.table``; ``table`` when the schema may be the
+    default the parser filled in). No match, or several, leaves it as parsed."""
+    known = [other for other in upstreams if other.namespace == dataset.namespace]
+    if dataset in known:
+        return dataset
+    parts = dataset.name.split(".")
+    for width in (2, 1):
+        if len(parts) < width or (width == 1 and len(parts) > 1 and parts[-2] != default_schema):
+            continue
+        found = {other for other in known if other.name.split(".")[-width:] == parts[-width:]}
+        if len(found) == 1:
+            return found.pop()
+        if found:
+            return dataset
+    return dataset
+
+
+def duckdb_catalog_name(name: str) -> str:
+    """``<database file>.<schema>.<table>`` -> ``<catalog>.<schema>.<table>``.
+
+    Dagster's DuckDB IO managers record their ``database`` setting, a file path, as the
+    first part of ``dagster/table_name``. DuckDB itself (and so dbt-duckdb) calls that
+    database by the file name up to its first dot; ``:memory:`` is ``memory`` and a
+    MotherDuck ``md:shop`` is ``shop``.
+    """
+    parts = name.rsplit(".", 2)
+    if len(parts) < 3 or not any(mark in parts[0] for mark in ("/", "\\", ".", ":")):
+        return name
+    database = parts[0].replace("\\", "/").rsplit("/", 1)[-1]
+    if database == ":memory:":
+        database = "memory"
+    database = database.split(":", 1)[-1].split(".", 1)[0] or "memory"
+    return f"{database}.{parts[1]}.{parts[2]}"
+
+
+def duckdb_connection_database(connection: str | None) -> str | None:
+    """The catalog DuckDB names a connection's database file by
+    (``duckdb:///data/shop.duckdb`` -> ``shop``); None without a file."""
+    if connection is None or "://" not in connection:
+        return None
+    path = urlsplit(connection).path.rstrip("/")
+    if not path:
+        return None
+    return duckdb_catalog_name(f"{path}.main.x").split(".", 1)[0] or None
+
+
+def is_duckdb_file_table(table: str) -> bool:
+    """Whether a ``dagster/table_name`` starts with a DuckDB database file
+    (``/x/warehouse.duckdb.main.t``), as dagster-duckdb-polars records it."""
+    database = table.rsplit(".", 2)[0] if table.count(".") >= 3 else ""
+    return database.lower().endswith(".duckdb")

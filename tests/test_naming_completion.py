@@ -1,0 +1,148 @@
+"""Partly qualified table names completed with a connection's default database and its
+platform's default schema, on every platform whose names have them (ol_bridge.naming_completion,
+NamingConfig.table_name)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ol_bridge.errors import ConfigError
+from ol_bridge.naming import (
+    DatasetId,
+    NamingConfig,
+    dataset_for_asset,
+    dataset_for_table,
+    dataset_for_uri,
+)
+from ol_bridge.naming_completion import Connection, complete_with_defaults, parse_connection
+
+
+def test_defaults_fill_only_the_parts_a_name_lacks() -> None:
+    assert complete_with_defaults("orders", 3, ("shop", "public")) == "shop.public.orders"
+    assert complete_with_defaults("sales.orders", 3, ("shop", "public")) == "shop.sales.orders"
+    assert complete_with_defaults("wh.sales.orders", 3, ("shop", "public")) == "wh.sales.orders"
+    # a database without a schema completes `schema.table` only: `shop.orders` would be
+    # read as schema `shop`
+    assert complete_with_defaults("orders", 3, ("hive",)) == "orders"
+    assert complete_with_defaults("sales.orders", 3, ("hive",)) == "hive.sales.orders"
+    assert complete_with_defaults("orders", 2, ("shop",)) == "shop.orders"
+    assert complete_with_defaults("orders", 3, ()) == "orders"
+    assert complete_with_defaults("a..b", 4, ("x", "y")) == "a..b"  # not a name to complete
+
+
+@pytest.mark.parametrize(
+    ("platform", "connection", "namespace", "defaults"),
+    [
+        ("postgres", "postgres://db:5432/shop", "postgres://db:5432", ("shop", "public")),
+        ("postgres", "postgres://db:5432/shop/sales/", "postgres://db:5432", ("shop", "sales")),
+        ("postgres", "postgres://db:5432", "postgres://db:5432", ()),
+        ("postgres", "postgres://db:5432/", "postgres://db:5432", ()),
+        ("postgres", "postgres://db:5432/my%20db", "postgres://db:5432", ("my db", "public")),
+        ("redshift", "redshift://c.eu-west-1:5439/dev", "redshift://c.eu-west-1:5439",
+         ("dev", "public")),
+        ("snowflake", "snowflake://org-acct/SHOP", "snowflake://org-acct", ("SHOP", "PUBLIC")),
+        ("mssql", "sqlserver://db:1433/shop", "sqlserver://db:1433", ("shop", "dbo")),
+        ("trino", "trino://t:8080/hive", "trino://t:8080", ("hive",)),  # no default schema
+        ("trino", "trino://t:8080/hive/sales", "trino://t:8080", ("hive", "sales")),
+        ("mysql", "mysql://db:3306/shop", "mysql://db:3306", ("shop",)),
+        ("duckdb", "duckdb:///data/shop.duckdb", "duckdb:///data/shop.duckdb", ("shop", "main")),
+        ("bigquery", "bigquery", "bigquery", ()),
+        ("s3", "s3://bucket/prefix", "s3://bucket/prefix", ()),
+    ],
+)  # fmt: skip
+def test_a_connection_url_names_its_server_and_default_database(
+    platform: str, connection: str, namespace: str, defaults: tuple[str, ...]
+) -> None:
+    assert parse_connection(platform, connection) == Connection(namespace, defaults)
+
+
+@pytest.mark.parametrize(
+    ("connection", "says"),
+    [
+        ("postgres://etl:s3cret@db:5432/shop", "credentials"),
+        ("postgres://etl@db:5432/shop", "credentials"),
+        ("postgres://db:5432/shop?sslmode=require", "query"),
+        ("postgres://db:5432/shop/public/orders", "3 path parts"),
+        ("postgres://db:port/shop", "invalid port"),
+    ],
+)
+def test_a_connection_that_is_not_a_server_and_database_is_refused(
+    connection: str, says: str
+) -> None:
+    with pytest.raises(ConfigError, match=says) as raised:
+        NamingConfig.from_dict({"connections": {"postgres": connection}})
+    assert "s3cret" not in str(raised.value)  # the error is logged: never the password
+    assert "postgres://db:5432/database" in str(raised.value)  # and says what to write
+
+
+def test_two_part_platforms_take_only_a_database() -> None:
+    with pytest.raises(ConfigError, match=r"default database: e\.g\. 'mysql://db:3306/database'"):
+        NamingConfig(connections={"mysql": "mysql://db:3306/shop/x"})
+
+
+POSTGRES = NamingConfig(connections={"postgres": "postgres://db.internal:5432/shop"})
+
+
+def test_every_route_names_a_partial_postgres_table_in_full() -> None:
+    full = DatasetId("postgres://db.internal:5432", "shop.public.orders")
+    metadata = {"dagster/table_name": "public.orders", "dagster/kind/postgres": ""}
+    assert dataset_for_asset(["orders"], metadata, POSTGRES) == full
+    assert (
+        dataset_for_asset(["orders"], {**metadata, "dagster/table_name": "orders"}, POSTGRES)
+        == full
+    )
+    assert (
+        dataset_for_asset(
+            ["orders"], {**metadata, "dagster/table_name": "SHOP.PUBLIC.ORDERS"}, POSTGRES
+        )
+        == full
+    )
+    assert dataset_for_asset(["prod", "postgres", "public", "orders"], None, POSTGRES) == full
+    assert dataset_for_asset(["postgres", "shop", "public", "orders"], None, POSTGRES) == full
+    assert dataset_for_table("postgresql", "public.orders", POSTGRES) == full
+    assert dataset_for_uri("postgres://db.internal:5432/public.orders", POSTGRES) == full
+    # a name with its own database keeps it
+    assert dataset_for_table("postgres", "crm.public.orders", POSTGRES).name == "crm.public.orders"
+    # the namespace is the server's, as OpenLineage names it
+    assert POSTGRES.namespace_for("postgres") == "postgres://db.internal:5432"
+    assert POSTGRES.connections["postgres"] == "postgres://db.internal:5432/shop"  # as written
+
+
+def test_a_table_on_another_server_is_not_given_this_ones_database() -> None:
+    other = dataset_for_uri("postgres://replica:5432/public.orders", POSTGRES)
+    assert other == DatasetId("postgres://replica:5432", "public.orders")
+    assert POSTGRES.table_name("postgres", "public.orders", "postgres://replica:5432") == (
+        "public.orders"
+    )
+    assert POSTGRES.table_name("postgres", "public.orders", "postgres://db.internal:5432") == (
+        "shop.public.orders"
+    )
+    # nor a table of another platform
+    assert POSTGRES.table_name("redshift", "public.orders") == "public.orders"
+
+
+def test_default_schemas_and_case_follow_the_platform() -> None:
+    config = NamingConfig(
+        connections={
+            "snowflake": "snowflake://org-acct/ANALYTICS",
+            "mssql": "sqlserver://db:1433/Shop",
+            "redshift": "redshift://c.eu-west-1:5439/dev",
+            "trino": "trino://t:8080/hive",
+        }
+    )
+    assert config.table_name("snowflake", "ORDERS") == "analytics.public.orders"
+    assert config.table_name("mssql", "Orders") == "Shop.dbo.Orders"  # names as written
+    assert config.table_name("redshift", "orders") == "dev.public.orders"
+    assert config.table_name("trino", "sales.orders") == "hive.sales.orders"
+    assert config.table_name("trino", "orders") == "orders"  # Trino has no default schema
+    preserved = NamingConfig(
+        connections={"snowflake": "snowflake://org-acct/ANALYTICS"},
+        name_case={"snowflake": "preserve"},
+    )
+    assert preserved.table_name("snowflake", "ORDERS") == "ANALYTICS.PUBLIC.ORDERS"
+
+
+def test_without_a_database_partial_names_stay_partial() -> None:
+    config = NamingConfig(connections={"postgres": "postgres://db.internal:5432"})
+    assert config.table_name("postgres", "public.orders") == "public.orders"
+    assert NamingConfig().table_name("postgres", "public.orders") == "public.orders"

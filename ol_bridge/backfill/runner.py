@@ -69,10 +69,10 @@ def run_backfill(
     """Emit the lineage of ``runs`` not completed in ``state``; ``save`` is called with the
     new state at most every ``save_interval_seconds`` and always before returning."""
 
-    def guarded_emit(event: RunEvent) -> None:
+    def guarded_emit(event: RunEvent) -> bool | None:
         if should_stop():
             raise BackfillStoppedError("backfill interrupted before this event")
-        emit(event)
+        return emit(event)
 
     pending = [run for run in runs if run.run_id not in state.completed]
     walked = emitted = 0

@@ -16,11 +16,12 @@ from dagster import (
     sensor,
 )
 from openlineage.client import OpenLineageClient
+from openlineage.client.event_v2 import RunEvent
 
 from ol_bridge.dagster.catalog import AssetCatalog
 from ol_bridge.dagster.cursor import OutboxMark, SensorCursor
 from ol_bridge.dagster.reader import latest_status_ids
-from ol_bridge.dagster.tick import TickLimits, TickResult, run_tick
+from ol_bridge.dagster.tick import Emit, TickLimits, TickResult, run_tick
 from ol_bridge.dagster.translator import OpenLineageTranslator
 from ol_bridge.delivery import DeliveryConfig, SensorDelivery
 from ol_bridge.delivery.handoff import DeliverySummary
@@ -109,7 +110,11 @@ def evaluate_tick(
         if delivery.outbox
         else None
     )
-    emit = outbox.emit if outbox is not None else (lambda event: get_client().emit(event))
+
+    def emit_directly(event: RunEvent) -> None:  # the client is built on first use
+        get_client().emit(event)
+
+    emit: Emit = outbox.emit if outbox is not None else emit_directly
     walk_limits = limits
     if outbox is not None:
         walk_seconds = outbox.walk_seconds(limits.time_budget_seconds)

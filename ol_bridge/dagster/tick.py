@@ -30,7 +30,9 @@ from ol_bridge.errors import DagsterReadError
 
 log = logging.getLogger(__name__)
 
-Emit = Callable[[RunEvent], None]
+#: hand one event off; returning False means the client dropped it (its ``filters``, or
+#: OpenLineage disabled), so there is nothing of it to store (None: it was kept)
+Emit = Callable[[RunEvent], "bool | None"]
 #: store the events emitted since the last commit; how many (in order) were stored
 Commit = Callable[[], HandedOff]
 
@@ -199,7 +201,7 @@ def walk_run(
                 return handed.stop(_read_failure(info, error))
             for event in events:
                 try:
-                    emit(event)
+                    kept = emit(event)
                 except Exception as error:  # any transport's failure: keep it, retry later
                     return handed.stop(
                         DeliveryFailure(
@@ -209,7 +211,8 @@ def walk_run(
                             error=f"{type(error).__name__}: {error}",
                         )
                     )
-                handed.emitted_one()
+                if kept is not False:  # a dropped event has nothing to wait for
+                    handed.emitted_one()
             handed.reached(progress_after)
         handed.reached(processed.progress)
         failure = handed.settle(run_id)

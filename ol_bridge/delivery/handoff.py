@@ -55,6 +55,8 @@ class OutboxTransport(Transport):
         self.settings = config
         self.duplicates = 0
         self.handed_off = 0
+        #: events the client passed on to this transport (it drops some: filters, disabled)
+        self.received = 0
         self._log = logger
         self._resend = resend
         #: ``emit`` keeps events for ``commit`` (one transaction for many)
@@ -64,6 +66,7 @@ class OutboxTransport(Transport):
     def emit(self, event: Any) -> None:
         """Store the event for every destination; when ``grouped``, keep it for the next
         :meth:`commit` instead."""
+        self.received += 1
         item = _Item(to_payload(event), identity_key(event), *_describe(event))
         if self._grouped:
             self._uncommitted.append(item)
@@ -261,7 +264,10 @@ class SensorDelivery:
             self._destinations = split_destinations(self._get_client().transport)
         return self._destinations
 
-    def emit(self, event: Any) -> None:
+    def emit(self, event: Any) -> bool:
+        """Hand ``event`` to the client, which passes it on to the outbox; False when the
+        client dropped it (its ``filters``, or OpenLineage disabled): nothing was kept, so
+        a grouped hand-off's :meth:`commit` does not count it."""
         if self._handoff is None:
             destinations = self.destinations()
             self._transport = OutboxTransport(
@@ -273,7 +279,10 @@ class SensorDelivery:
                 grouped=self._grouped,
             )
             self._handoff = handoff_client(self._get_client(), self._transport)
+        assert self._transport is not None
+        before = self._transport.received
         self._handoff.emit(event)
+        return self._transport.received > before
 
     def commit(self) -> HandedOff:
         """Store the events emitted since the last commit (``grouped``; see

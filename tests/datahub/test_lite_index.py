@@ -18,6 +18,7 @@ from datahub.metadata.schema_classes import (
     SubTypesClass,
     TagPropertiesClass,
 )
+from datahub.utilities.urns.error import InvalidUrnError
 
 from ol_bridge.datahub.sinks import lite_index
 from ol_bridge.datahub.sinks.lite_bulk import EdgeRecorder
@@ -102,6 +103,32 @@ def test_the_plain_entities_are_handled_by_our_rules() -> None:
     assert len(handled) == 18
     odd = [lite_index.entity_edges(e[1], e[2], category) for e in ENTITIES[18:]]
     assert odd == [None, None, None]
+
+
+#: URNs DataHub's URN classes refuse: Lite's hook raises for them, and so must a write
+#: through our rules (not quietly index an entity Lite would not take)
+REFUSED = [
+    "urn:li:dataFlow:(dagster,shop)",
+    "urn:li:dataset:(postgres,orders,PROD)",
+    "urn:li:dataJob:(urn:li:dataFlow:(dagster,shop,prod),a,b)",
+    "urn:li:dataset:(urn:li:dataPlatform:postgres,t(x),PROD)",
+    "urn:li:dataset:(urn:li:dataPlatform:postgres,orders,PROD) ",
+]
+
+
+@pytest.mark.parametrize("urn", REFUSED)
+@pytest.mark.parametrize(
+    "aspects",
+    [{}, {"container": ContainerClass(container=CONTAINER)}],
+    ids=["no aspects", "in a container"],
+)
+def test_urns_lite_refuses_are_refused_the_same_way(urn: str, aspects: dict[str, Any]) -> None:
+    assert lite_index.entity_edges(urn, aspects, EdgeRecorder().category_of) is None
+    with pytest.raises(InvalidUrnError) as ours:
+        _edges(True, urn, aspects)
+    with pytest.raises(InvalidUrnError) as lites:
+        _edges(False, urn, aspects)
+    assert str(ours.value) == str(lites.value)
 
 
 @pytest.mark.parametrize(

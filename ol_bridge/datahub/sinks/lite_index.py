@@ -23,6 +23,8 @@ from datahub.metadata.schema_classes import (
     DataPlatformInstanceClass,
     SubTypesClass,
 )
+from datahub.utilities.urns.error import InvalidUrnError
+from datahub.utilities.urns.urn import Urn
 
 #: an ``add_edge`` call as :class:`~ol_bridge.datahub.sinks.lite_bulk.EdgeRecorder` records
 #: it: ("add", source, relationship, destination, destination label, remove existing)
@@ -41,6 +43,9 @@ _SUBTYPES = _aspect_name(SubTypesClass)
 _PLATFORM_INSTANCE = _aspect_name(DataPlatformInstanceClass)
 #: entity types Lite files under their platform when they have no container
 _UNDER_PLATFORM = frozenset({"dataset", "container", "chart", "dashboard", "dataFlow", "dataJob"})
+#: entity types whose URN Lite's hook parses with its URN class (and so refuses when the
+#: class does: wrong part counts, reserved characters, a platform that is not a URN)
+_PARSED_BY_LITE = _UNDER_PLATFORM | {"dataFlow", "dataJob"}
 #: a URN part Lite's URN classes take as it is (no reserved character to encode or refuse)
 _PLAIN = re.compile(r"[A-Za-z0-9_.\-]+\Z")
 
@@ -75,6 +80,15 @@ def parse_urn(urn: str) -> tuple[str, list[str]] | None:
         return None
     ids.append(entity_id[start:-1])
     return parts[2], ids
+
+
+def _valid(urn: str) -> bool:
+    """Whether DataHub's URN class of its type takes ``urn`` (its rules, not a copy)."""
+    try:
+        Urn.from_string(urn)
+    except InvalidUrnError:
+        return False
+    return True
 
 
 def _platform_name(urn: str) -> str | None:
@@ -133,6 +147,8 @@ def entity_edges(
     if parsed is None:
         return None
     kind, ids = parsed
+    if kind in _PARSED_BY_LITE and not _valid(entity_urn):
+        return None  # Lite's hook refuses it, with DataHub's own message
     container = aspects.get(_CONTAINER)
     subtypes = aspects.get(_SUBTYPES)
     instance = aspects.get(_PLATFORM_INSTANCE)

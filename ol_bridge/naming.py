@@ -133,12 +133,15 @@ def _check_connections(
                 f"connections[{platform!r}] must be a non-empty namespace string such as"
                 f" 'postgres://db.internal:5432', got {namespace!r}."
             )
-        parse_connection(canonical_platform(platform), namespace)  # its path, credentials
-        derived = platform_of(DatasetId(namespace, ""))
         expected = canonical_platform(platform)
+        # the namespace the connection gives (its path, credentials, driver read), which is
+        # what DataHub sees: `postgresql+psycopg2://h` is `postgres://h`
+        parsed = parse_connection(expected, namespace).namespace
+        derived = platform_of(DatasetId(parsed, ""))
         if is_known_platform(platform) and derived != expected:
             raise ConfigError(
-                f"connections[{platform!r}] = {namespace!r} would land on DataHub platform"
+                f"connections[{platform!r}] = {_without_userinfo(parsed)!r} would land on"
+                " DataHub platform"
                 f" {derived!r}, not {expected!r}. Use a namespace whose scheme is the"
                 f" platform's, e.g. '{_namespace_scheme(expected)}://host'."
             )
@@ -217,7 +220,10 @@ class NamingConfig:
         try:
             return cls(**data)  # type: ignore[arg-type]
         except (TypeError, AttributeError) as error:
-            raise ConfigError(f"Invalid naming configuration {dict(data)!r}: {error}") from error
+            # the keys only: the values may hold a connection's credentials
+            raise ConfigError(
+                f"Invalid naming configuration (keys {sorted(data)}): {error}"
+            ) from error
 
     def namespace_for(self, platform: str) -> str:
         """The configured connection namespace of a platform, or its default."""

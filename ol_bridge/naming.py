@@ -3,7 +3,10 @@
 :func:`dataset_for_asset` decides, in this order (the first that applies wins):
 
 1. ``dagster/uri`` metadata, then ``table_uri`` (dagster-deltalake): a URI; namespace
-   ``scheme://authority``, name the path.
+   ``scheme://authority``, name the path. A table platform's URI names its server as its
+   connection does (:func:`~ol_bridge.naming_completion.server_namespace`) and its path's
+   segments are the table name's leading parts (``/sales/public/orders`` ->
+   ``sales.public.orders``).
 2. ``path`` metadata (``PathMetadataValue`` or str): ``s3://bucket/key`` as a URI,
    a local path as namespace ``file`` and the path as name; unless it is where an object
    storage IO manager keeps the asset (:func:`is_asset_storage`).
@@ -54,6 +57,8 @@ from ol_bridge.naming_completion import (
     duckdb_catalog_name,
     is_duckdb_file_table,
     parse_connection,
+    server_namespace,
+    table_name_from_path,
 )
 from ol_bridge.naming_completion import match_declared_upstream as match_declared_upstream  # noqa: PLC0414
 from ol_bridge.platforms import (
@@ -517,6 +522,12 @@ def dataset_for_uri(
     name = parts.path if scheme in _ROOTED_PATH_SCHEMES else parts.path.lstrip("/")
     platform = canonical_platform(scheme)
     namespace = f"{scheme_name}://{netloc}"
+    if platform in TABLE_PLATFORMS and platform != "duckdb":
+        # The server, named as its configured connection would name it (no user name,
+        # `postgresql` -> `postgres`); the path's segments are the name's leading parts.
+        # (DuckDB's namespace is its file, so its path is not a table name.)
+        namespace = server_namespace(platform, scheme, netloc)
+        name = table_name_from_path(parts.path, TABLE_PLATFORMS[platform]) or name
     if platform in TABLE_PLATFORMS:
         name = config.table_name(platform, name, namespace)
     return DatasetId(namespace, name)

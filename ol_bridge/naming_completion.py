@@ -58,9 +58,25 @@ def complete_with_defaults(name: str, levels: int, defaults: Sequence[str]) -> s
     ``shop.public.orders``; unchanged when ``defaults`` are too few to make it whole."""
     parts = name.split(".")
     missing = levels - len(parts)
-    if missing <= 0 or missing > len(defaults) or not all(parts):
+    # a name with a slash is a path no table name of the platform could be read from
+    # (table_name_from_path): completing it would invent a table
+    if missing <= 0 or missing > len(defaults) or not all(parts) or "/" in name:
         return name
     return ".".join([*defaults[:missing], *parts])
+
+
+def table_name_from_path(path: str, levels: int) -> str | None:
+    """The table name a table URI's path names (``postgres://host:5432/sales/public.orders``,
+    a ``dagster/uri``): its segments are the leading parts of the name, and a segment may
+    hold several (``/sales/public.orders`` and ``/sales/public/orders`` are both
+    ``sales.public.orders``). None when that is no name of a platform whose names have
+    ``levels`` parts (more parts, or an empty one): such a path is not read as a name."""
+    segments = [unquote(segment) for segment in path.strip("/").split("/")]
+    name = ".".join(segments)
+    parts = name.split(".")
+    if len(parts) > levels or not all(parts):
+        return None
+    return name
 
 
 @attrs.frozen

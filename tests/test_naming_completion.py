@@ -18,6 +18,8 @@ from ol_bridge.naming_completion import (
     Connection,
     complete_with_defaults,
     parse_connection,
+    server_namespace,
+    table_name_from_path,
 )
 
 
@@ -224,3 +226,51 @@ def test_without_a_database_partial_names_stay_partial() -> None:
     config = NamingConfig(connections={"postgres": "postgres://db.internal:5432"})
     assert config.table_name("postgres", "public.orders") == "public.orders"
     assert NamingConfig().table_name("postgres", "public.orders") == "public.orders"
+
+
+def test_a_table_uris_path_segments_are_the_names_leading_parts() -> None:
+    server = "postgres://db.internal:5432"
+    full = DatasetId(server, "sales.public.orders")
+    # a database in the path is the name's, not the connection's default
+    assert dataset_for_uri(f"{server}/sales/public.orders", POSTGRES) == full
+    assert dataset_for_uri(f"{server}/sales/public/orders", POSTGRES) == full
+    assert dataset_for_uri(f"{server}/Sales/Public/Orders/", POSTGRES) == full
+    assert dataset_for_uri(f"{server}/sales/public.orders") == full  # no connection
+    # a partial name is completed as usual
+    shop = DatasetId(server, "shop.public.orders")
+    assert dataset_for_uri(f"{server}/public.orders", POSTGRES) == shop
+    assert dataset_for_uri(f"{server}/public/orders", POSTGRES) == shop
+    assert dataset_for_uri(f"{server}/orders", POSTGRES) == shop
+    # the server as its connection names it: no user name, `postgresql` is `postgres`
+    assert dataset_for_uri("postgres://etl@db.internal:5432/public.orders", POSTGRES) == shop
+    assert dataset_for_uri("postgresql://db.internal:5432/public/orders", POSTGRES) == shop
+    assert dataset_for_uri("postgres://db.internal:5432/public.orders?sslmode=x", POSTGRES) == shop
+
+
+@pytest.mark.parametrize("path", ["/a/b/c/d", "/a/b.c.d", "/sales//orders", "/a..b", "/x%2Fy"])
+def test_a_path_that_is_no_table_name_is_not_completed(path: str) -> None:
+    dataset = dataset_for_uri(f"postgres://db.internal:5432{path}", POSTGRES)
+    assert not dataset.name.startswith("shop.")  # nothing invented
+    assert dataset.name == path.lstrip("/") or dataset.name == "x/y"
+
+
+def test_table_name_from_path() -> None:
+    assert table_name_from_path("/sales/public.orders", 3) == "sales.public.orders"
+    assert table_name_from_path("/sales/public/orders", 3) == "sales.public.orders"
+    assert table_name_from_path("public.orders", 3) == "public.orders"
+    assert table_name_from_path("/my%20db/public/orders", 3) == "my db.public.orders"
+    assert table_name_from_path("/shop/orders", 2) == "shop.orders"
+    assert table_name_from_path("/a/b/c/d", 3) is None
+    assert table_name_from_path("/a/b/c", 2) is None
+    assert table_name_from_path("/a//c", 3) is None
+    assert table_name_from_path("/", 3) is None
+    assert complete_with_defaults("x/y", 3, ("shop", "public")) == "x/y"  # a path, not a name
+
+
+def test_server_namespace() -> None:
+    assert server_namespace("postgres", "postgresql", "etl@db:5432") == "postgres://db:5432"
+    assert server_namespace("postgres", "postgres", "db:5432") == "postgres://db:5432"
+    assert server_namespace("mssql", "mssql", "db:1433") == "mssql://db:1433"
+    assert server_namespace("mssql", "sqlserver", "db:1433") == "sqlserver://db:1433"
+    assert server_namespace("mysql", "mariadb", "db:3306") == "mysql://db:3306"
+    assert server_namespace("postgres", "mysql", "db:3306") == "mysql://db:3306"  # refused later

@@ -194,7 +194,9 @@ class NamingConfig:
             A URL path names the default database (and schema) of partly qualified
             table names: ``"postgres://db.internal:5432/shop"`` completes
             ``public.orders`` and ``orders`` to ``shop.public.orders``; the namespace
-            stays ``postgres://db.internal:5432``.
+            stays ``postgres://db.internal:5432``. SQLAlchemy and JDBC forms are read too
+            (``postgresql+psycopg2://etl@db:5432/shop?sslmode=require``,
+            ``jdbc:sqlserver://db:1433;databaseName=shop``); a password is refused.
         fallback_namespace: namespace of assets whose key follows no convention.
         default_platform: platform of ``dagster/table_name`` when nothing else says.
         name_case: per-platform case of table names (``lower``/``upper``/``preserve``),

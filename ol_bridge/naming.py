@@ -3,7 +3,10 @@
 :func:`dataset_for_asset` decides, in this order (the first that applies wins):
 
 1. ``dagster/uri`` metadata, then ``table_uri`` (dagster-deltalake): a URI; namespace
-   ``scheme://authority``, name the path.
+   ``scheme://authority``, name the path. A table platform's URI names its server as its
+   connection does (:func:`~ol_bridge.naming_completion.server_namespace`) and its path's
+   segments are the table name's leading parts (``/sales/public/orders`` ->
+   ``sales.public.orders``).
 2. ``path`` metadata (``PathMetadataValue`` or str): ``s3://bucket/key`` as a URI,
    a local path as namespace ``file`` and the path as name; unless it is where an object
    storage IO manager keeps the asset (:func:`is_asset_storage`).
@@ -54,6 +57,8 @@ from ol_bridge.naming_completion import (
     duckdb_catalog_name,
     is_duckdb_file_table,
     parse_connection,
+    server_namespace,
+    table_name_from_path,
 )
 from ol_bridge.naming_completion import match_declared_upstream as match_declared_upstream  # noqa: PLC0414
 from ol_bridge.platforms import (
@@ -133,12 +138,15 @@ def _check_connections(
                 f"connections[{platform!r}] must be a non-empty namespace string such as"
                 f" 'postgres://db.internal:5432', got {namespace!r}."
             )
-        parse_connection(canonical_platform(platform), namespace)  # its path, credentials
-        derived = platform_of(DatasetId(namespace, ""))
         expected = canonical_platform(platform)
+        # the namespace the connection gives (its path, credentials, driver read), which is
+        # what DataHub sees: `postgresql+psycopg2://h` is `postgres://h`
+        parsed = parse_connection(expected, namespace).namespace
+        derived = platform_of(DatasetId(parsed, ""))
         if is_known_platform(platform) and derived != expected:
             raise ConfigError(
-                f"connections[{platform!r}] = {namespace!r} would land on DataHub platform"
+                f"connections[{platform!r}] = {_without_userinfo(parsed)!r} would land on"
+                " DataHub platform"
                 f" {derived!r}, not {expected!r}. Use a namespace whose scheme is the"
                 f" platform's, e.g. '{_namespace_scheme(expected)}://host'."
             )
@@ -186,7 +194,9 @@ class NamingConfig:
             A URL path names the default database (and schema) of partly qualified
             table names: ``"postgres://db.internal:5432/shop"`` completes
             ``public.orders`` and ``orders`` to ``shop.public.orders``; the namespace
-            stays ``postgres://db.internal:5432``.
+            stays ``postgres://db.internal:5432``. SQLAlchemy and JDBC forms are read too
+            (``postgresql+psycopg2://etl@db:5432/shop?sslmode=require``,
+            ``jdbc:sqlserver://db:1433;databaseName=shop``); a password is refused.
         fallback_namespace: namespace of assets whose key follows no convention.
         default_platform: platform of ``dagster/table_name`` when nothing else says.
         name_case: per-platform case of table names (``lower``/``upper``/``preserve``),
@@ -217,7 +227,10 @@ class NamingConfig:
         try:
             return cls(**data)  # type: ignore[arg-type]
         except (TypeError, AttributeError) as error:
-            raise ConfigError(f"Invalid naming configuration {dict(data)!r}: {error}") from error
+            # the keys only: the values may hold a connection's credentials
+            raise ConfigError(
+                f"Invalid naming configuration (keys {sorted(data)}): {error}"
+            ) from error
 
     def namespace_for(self, platform: str) -> str:
         """The configured connection namespace of a platform, or its default."""
@@ -511,6 +524,12 @@ def dataset_for_uri(
     name = parts.path if scheme in _ROOTED_PATH_SCHEMES else parts.path.lstrip("/")
     platform = canonical_platform(scheme)
     namespace = f"{scheme_name}://{netloc}"
+    if platform in TABLE_PLATFORMS and platform != "duckdb":
+        # The server, named as its configured connection would name it (no user name,
+        # `postgresql` -> `postgres`); the path's segments are the name's leading parts.
+        # (DuckDB's namespace is its file, so its path is not a table name.)
+        namespace = server_namespace(platform, scheme, netloc)
+        name = table_name_from_path(parts.path, TABLE_PLATFORMS[platform]) or name
     if platform in TABLE_PLATFORMS:
         name = config.table_name(platform, name, namespace)
     return DatasetId(namespace, name)

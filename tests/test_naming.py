@@ -295,8 +295,11 @@ def test_naming_config_from_dict_rejects_unknown_and_bad_values() -> None:
         ConfigError, match=r"Unknown key\(s\) \['conections'\] in the naming settings; allowed"
     ):
         NamingConfig.from_dict({"conections": {}})
-    with pytest.raises(ConfigError, match=r"would land on DataHub platform 'postgresql', not"):
-        NamingConfig.from_dict({"connections": {"postgres": "postgresql://h:5432"}})
+    with pytest.raises(ConfigError, match=r"would land on DataHub platform 'mysql', not"):
+        NamingConfig.from_dict({"connections": {"postgres": "mysql://h:3306"}})
+    # a spelling of the platform is written as its scheme, which DataHub files under it
+    postgresql = NamingConfig.from_dict({"connections": {"postgres": "postgresql://h:5432"}})
+    assert postgresql.namespace_for("postgres") == "postgres://h:5432"
     with pytest.raises(ConfigError, match=r"connections\['snowflake'\] must be a non-empty"):
         NamingConfig.from_dict({"connections": {"snowflake": ""}})
     with pytest.raises(ConfigError, match=r"name_case\['snowflake'\] must be 'lower'"):

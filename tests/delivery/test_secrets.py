@@ -50,7 +50,7 @@ def test_planted_secrets_appear_nowhere(
     outputs = [e for event in receiver.events for e in event.get("outputs", [])]
     print(f"\nsecrets: {len(receiver.events)} events, {len(caplog.records)} log records checked")
     assert {(o["namespace"], o["name"]) for o in outputs} == {
-        ("postgres://db.internal:5432", "sales/public.orders")
+        ("postgres://db.internal:5432", "sales.public.orders")
     }
     # Dagster's logger writes the sensor's lines to the process's stderr (and the tick log)
     process_output = "".join(capfd.readouterr())

@@ -260,6 +260,15 @@ def chart(rows: list[dict[str, Any]], path: Path) -> bool:
     return True
 
 
+def _measured_in(path: Path) -> str:
+    """``file.jsonl`` (its scenarios; the ol-bridge commit and date it was measured at)."""
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    machine = next((r for r in rows if r["kind"] == "machine"), {})
+    scenarios = sorted({r["scenario"] for r in rows if r["kind"] == "scenario"})
+    measured = machine.get("ol_bridge_measured", "?")
+    return f"`{path.name}` ({', '.join(scenarios)}; {measured}, {machine.get('date', '?')})"
+
+
 def main() -> None:
     source = Path(sys.argv[1])
     rows = [
@@ -268,7 +277,9 @@ def main() -> None:
         for line in Path(path).read_text().splitlines()
         if line.strip()
     ]
-    machine = next((r for r in rows if r["kind"] == "machine"), {})
+    # several files: the machine of the newest, and where each file's rows were measured
+    machines = [r for r in rows if r["kind"] == "machine"]
+    machine = machines[-1] if machines else {}
     scenario_rows = [r for r in rows if r["kind"] == "scenario"]
     micro = {r["name"]: r for r in rows if r["kind"] == "micro"}
     # several partial runs may be rendered together: one line per scenario, the last one
@@ -291,6 +302,11 @@ def main() -> None:
     for key, value in machine.items():
         if key != "kind":
             lines.append(f"- **{key}**: {json.dumps(value) if isinstance(value, dict) else value}")
+    if len(sys.argv) > 2:
+        lines.append(
+            "- **rendered from** (later files replace earlier ones' rows of the same scenario "
+            "and integration): " + "; ".join(_measured_in(Path(path)) for path in sys.argv[1:])
+        )
     lines += ["", "## Targets", "", *targets(scenario_rows, micro)]
     if generated:
         lines += ["", "## Scenarios", ""]

@@ -84,6 +84,16 @@ def resolve_dataset_urn(
     return DatasetUrn(platform, name, config.env)
 
 
+@functools.lru_cache(maxsize=8192)
+def resolve_dataset_urn_text(
+    namespace: str, name: str, connection_key: str | None, config: ConverterConfig
+) -> tuple[DatasetUrn, str]:
+    """:func:`resolve_dataset_urn` with its string: a DatasetUrn renders itself again on
+    every ``str()`` (and every hash), and the converter needs the string many times."""
+    urn = resolve_dataset_urn(namespace, name, connection_key, config)
+    return urn, str(urn)
+
+
 def symlink_table(
     identifier: Mapping[str, Any], config: ConverterConfig
 ) -> tuple[str, str, str | None] | None:
@@ -155,6 +165,15 @@ class DatasetResolver:
         """URN of a dataset named by a column-lineage input field (no facets, aliases apply)."""
         urn = resolve_dataset_urn(namespace, name, None, self.config)
         return self.aliases.get(urn, urn) if self.aliases else urn  # no hashing when none
+
+    def field_dataset_with_str(self, namespace: str, name: str) -> tuple[DatasetUrn, str]:
+        """:meth:`field_dataset` and its string."""
+        urn, urn_str = resolve_dataset_urn_text(namespace, name, None, self.config)
+        if self.aliases:  # no hashing when none
+            alias = self.aliases.get(urn)
+            if alias is not None:
+                return alias, str(alias)
+        return urn, urn_str
 
 
 def plugin_asset_key(facets: Mapping[str, Any]) -> list[str] | None:

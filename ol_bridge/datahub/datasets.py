@@ -171,7 +171,8 @@ def _column_edges(plan: DatasetPlan, sql: str | None, config: ConverterConfig) -
         return []
     edges: list[ColumnEdge] = []
     for dataset in (*plan.inputs, *plan.outputs):
-        edges += column_edges(dataset.urn, mapping(dataset.raw.get("facets")), plan.resolver, sql)
+        facets = mapping(dataset.raw.get("facets"))
+        edges += column_edges(dataset.urn, facets, plan.resolver, sql, dataset.urn_str)
     return edges
 
 
@@ -189,23 +190,31 @@ def job_lineage_patch(
         return []  # an empty patch would change nothing; DataHub skips it too
     # What DataJobPatchBuilder's add_input_dataset / add_output_dataset /
     # add_fine_grained_lineage (no query, confidence 1.0 as in DataHub's newest converter)
-    # write, built directly.
+    # write, built directly, and written as JSON text from pieces cached per dataset and
+    # column (the edges repeat on every event; json.dumps of the whole array was the cost).
+    actor = aspects.EDGE_ACTOR
     ops = [
-        patches.add(("inputDatasetEdges", d.urn_str), _edge(d.urn_str, millis)) for d in plan.inputs
+        patches.add_edge_json("inputDatasetEdges", d.urn_str, millis, actor) for d in plan.inputs
     ]
     ops += [
-        patches.add(("outputDatasetEdges", d.urn_str), _edge(d.urn_str, millis))
-        for d in plan.outputs
+        patches.add_edge_json("outputDatasetEdges", d.urn_str, millis, actor) for d in plan.outputs
     ]
-    ops += [patches.add(("inputDatajobEdges", j.urn), _job_edge(j, millis)) for j in upstream_jobs]
+    ops += [
+        patches.op_json(patches.add(("inputDatajobEdges", j.urn), _job_edge(j, millis)))
+        for j in upstream_jobs
+    ]
+    transforms: dict[str, str] = {}  # an event's edges share a few transforms (with its SQL)
+    pointer = patches.cached_pointer_json
     for column in _column_edges(plan, sql, config):
-        path = ("fineGrainedLineages", column.transform, column.downstream, "NONE")
-        ops.append(patches.add((*path, column.upstream), {"confidenceScore": 1.0}))
-    return [patches.patch_proposal("dataJob", str(job), "dataJobInputOutput", ops)]
-
-
-def _edge(urn: str, millis: int) -> dict[str, Any]:
-    return patches.edge_json(urn, millis, aspects.EDGE_ACTOR)
+        transform = transforms.get(column.transform)
+        if transform is None:
+            transform = transforms[column.transform] = patches.pointer_json(column.transform)
+        ops.append(
+            f'{{"op": "add", "path": "/fineGrainedLineages/{transform}/'
+            f'{pointer(column.downstream)}/NONE/{pointer(column.upstream)}", '
+            '"value": {"confidenceScore": 1.0}}'
+        )
+    return [patches.patch_proposal_json("dataJob", str(job), "dataJobInputOutput", ops)]
 
 
 def _job_edge(job: UpstreamJob, millis: int) -> dict[str, Any]:

@@ -148,16 +148,43 @@ class ColumnEdge:
     transform: str
 
 
-@functools.lru_cache(maxsize=16384)
-def _field_urn(dataset: DatasetUrn, field: str) -> str:
+#: (dataset URN string, column) -> the column's SchemaFieldUrn string; see :func:`_field_urn`
+_FIELD_URNS: dict[tuple[str, str], str] = {}
+_FIELD_URNS_MAX = 16384
+
+
+def _field_urn(dataset: DatasetUrn, dataset_str: str, field: str) -> str:
     # Building a SchemaFieldUrn re-parses its dataset URN, and rendering it joins its parts
-    # again on every str(); columns repeat on every event.
-    return str(SchemaFieldUrn(dataset, field))
+    # again on every str(); columns repeat on every event. Keyed by the URN's string, as
+    # hashing a DatasetUrn renders it again.
+    key = (dataset_str, field)
+    urn = _FIELD_URNS.get(key)
+    if urn is None:
+        if len(_FIELD_URNS) >= _FIELD_URNS_MAX:
+            _FIELD_URNS.clear()  # bounded; a busy converter refills what it uses
+        urn = _FIELD_URNS[key] = str(SchemaFieldUrn(dataset, field))
+    return urn
 
 
-def _is_indirect_only(transformations: list[Any]) -> bool:
-    kinds = [str(mapping(t).get("type", "")).upper() for t in transformations]
-    return bool(kinds) and all(k == "INDIRECT" for k in kinds)
+@functools.lru_cache(maxsize=4096)
+def _transform_text(kinds: tuple[tuple[str, str], ...]) -> tuple[str, bool]:
+    """The sorted ``TYPE:SUBTYPE`` list of an input field's transformations (each given as
+    its rendered type and subtype), and whether all of them are INDIRECT; cached, as a
+    query has a handful of distinct ones."""
+    ops = {f"{kind}:{subtype}" for kind, subtype in kinds}
+    indirect_only = bool(kinds) and all(kind.upper() == "INDIRECT" for kind, _ in kinds)
+    return ",".join(sorted(ops, key=str.lower)), indirect_only
+
+
+def _transform(transformations: list[Any]) -> tuple[str, bool]:
+    # Rendered first, so the cache key is made of strings: 1, 1.0 and True are equal keys
+    # but render differently. A type is INDIRECT exactly when its rendering is (a
+    # non-string renders with brackets or as a number, boolean or null).
+    kinds = tuple(
+        (java_string(mapping(t).get("type")), java_string(mapping(t).get("subtype")))
+        for t in transformations
+    )
+    return _transform_text(kinds)
 
 
 def column_edges(
@@ -165,20 +192,24 @@ def column_edges(
     facets: Mapping[str, Any],
     resolver: DatasetResolver,
     sql: str | None,
+    dataset_str: str | None = None,
 ) -> list[ColumnEdge]:
     """Fine-grained lineage of one dataset's ``columnLineage`` facet, one edge per input field.
 
     The transform text is the field's ``TYPE:SUBTYPE`` list (sorted, case-insensitive), then the
     job's SQL when there is one, as DataHub writes it; ``TRANSFORM`` when there is neither.
+    ``dataset_str`` is ``str(dataset_urn)`` when the caller has it already.
     """
     fields = mapping(facets.get("columnLineage")).get("fields")
     if not isinstance(fields, Mapping):
         return []
+    dataset_str = str(dataset_urn) if dataset_str is None else dataset_str
     include_indirect = resolver.config.include_indirect_column_lineage
     sql = sql if sql and sql.strip() else None
+    with_sql: dict[str, str] = {}  # transform list -> its text with the SQL, once per event
     edges: list[ColumnEdge] = []
     for column, spec in fields.items():
-        downstream = _field_urn(dataset_urn, column)
+        downstream = _field_urn(dataset_urn, dataset_str, column)
         input_fields = mapping(spec).get("inputFields")
         for raw in input_fields if isinstance(input_fields, list) else ():
             item = mapping(raw)
@@ -186,16 +217,17 @@ def column_edges(
             if not (isinstance(namespace, str) and isinstance(name, str) and text(field)):
                 continue
             transformations = item.get("transformations")
-            transformations = transformations if isinstance(transformations, list) else []
-            if not include_indirect and _is_indirect_only(transformations):
+            transform, indirect_only = _transform(
+                transformations if isinstance(transformations, list) else []
+            )
+            if indirect_only and not include_indirect:
                 continue
-            ops = {
-                f"{java_string(mapping(t).get('type'))}:{java_string(mapping(t).get('subtype'))}"
-                for t in transformations
-            }
-            transform = ",".join(sorted(ops, key=str.lower))
             if sql is not None:
-                transform = f"-- {transform}\n{sql}" if transform else sql
-            upstream = _field_urn(resolver.field_dataset(namespace, name), str(field))
+                full = with_sql.get(transform)
+                if full is None:
+                    full = with_sql[transform] = f"-- {transform}\n{sql}" if transform else sql
+                transform = full
+            upstream_dataset, upstream_str = resolver.field_dataset_with_str(namespace, name)
+            upstream = _field_urn(upstream_dataset, upstream_str, str(field))
             edges.append(ColumnEdge(upstream, downstream, transform or "TRANSFORM"))
     return edges

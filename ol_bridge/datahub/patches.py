@@ -10,7 +10,9 @@ patches (rarer, with ``arrayPrimaryKeys`` envelopes) still go through the builde
 
 from __future__ import annotations
 
+import functools
 import json
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from datahub.metadata.schema_classes import (
@@ -31,7 +33,32 @@ def quote(part: str) -> str:
 
 def add(path: tuple[str, ...], value: Any) -> JsonOp:
     """An ``add`` operation on ``/<path...>`` with each component quoted."""
-    return {"op": "add", "path": "/" + "/".join(quote(p) for p in path), "value": value}
+    return {"op": "add", "path": _pointer(path), "value": value}
+
+
+@functools.lru_cache(maxsize=16384)
+def _pointer(path: tuple[str, ...]) -> str:
+    # The same few paths (a dataset's custom properties, its siblings) come back on
+    # every event.
+    return "/" + "/".join(quote(p) for p in path)
+
+
+def pointer_json(part: str) -> str:
+    """``quote(part)`` as ``json.dumps`` writes it inside a string, without the quotes.
+
+    Both quoting and JSON escaping work character by character, so the JSON of a whole
+    path is the concatenation of its components' (what :func:`op_json` callers build on).
+    """
+    return encode_basestring_ascii(quote(part))[1:-1]
+
+
+#: :func:`pointer_json` of the URNs in patch paths: datasets and columns repeat every event.
+cached_pointer_json = functools.lru_cache(maxsize=16384)(pointer_json)
+
+
+def op_json(op: JsonOp) -> str:
+    """One operation as ``json.dumps(ops)`` writes it inside the array."""
+    return json.dumps(op)
 
 
 def patch_proposal(
@@ -43,15 +70,26 @@ def patch_proposal(
     ``com.linkedin.pegasus2avro.`` union keys and drops ``None`` members; our operations
     have neither, so it is skipped.
     """
+    return _proposal(entity_type, urn, aspect_name, json.dumps(ops).encode())
+
+
+def patch_proposal_json(
+    entity_type: str, urn: str, aspect_name: str, ops: list[str]
+) -> MetadataChangeProposalClass:
+    """:func:`patch_proposal` of operations already written as JSON text (each as
+    :func:`op_json` would write it): the same bytes as ``json.dumps`` of the array."""
+    return _proposal(entity_type, urn, aspect_name, ("[" + ", ".join(ops) + "]").encode())
+
+
+def _proposal(
+    entity_type: str, urn: str, aspect_name: str, value: bytes
+) -> MetadataChangeProposalClass:
     return MetadataChangeProposalClass(
         entityType=entity_type,
         entityUrn=urn,
         changeType=ChangeTypeClass.PATCH,
         aspectName=aspect_name,
-        aspect=GenericAspectClass(
-            value=json.dumps(ops).encode(),
-            contentType=JSON_PATCH_CONTENT_TYPE,
-        ),
+        aspect=GenericAspectClass(value=value, contentType=JSON_PATCH_CONTENT_TYPE),
     )
 
 
@@ -81,3 +119,25 @@ def edge_json(destination: str, millis: int, actor: str) -> dict[str, Any]:
     """An ``Edge`` as its avro JSON (stamped created and lastModified)."""
     stamp = {"time": millis, "actor": actor}
     return {"destinationUrn": destination, "created": stamp, "lastModified": dict(stamp)}
+
+
+def add_edge_json(array: str, destination: str, millis: int, actor: str) -> str:
+    """``op_json(add((array, destination), edge_json(destination, millis, actor)))``, from
+    text cached per edge (an event's datasets repeat on every event)."""
+    head, middle, tail = _edge_parts(array, destination, actor)
+    time = str(millis)  # what json.dumps writes for an int
+    return f"{head}{time}{middle}{time}{tail}"
+
+
+@functools.lru_cache(maxsize=16384)
+def _edge_parts(array: str, destination: str, actor: str) -> tuple[str, str, str]:
+    # the op's text around its two times (created, then lastModified)
+    actor_json = encode_basestring_ascii(actor)
+    head = (
+        f'{{"op": "add", "path": "/{pointer_json(array)}/{pointer_json(destination)}", '
+        f'"value": {{"destinationUrn": {encode_basestring_ascii(destination)}, '
+        '"created": {"time": '
+    )
+    middle = f', "actor": {actor_json}}}, "lastModified": {{"time": '
+    tail = f', "actor": {actor_json}}}}}}}'
+    return head, middle, tail

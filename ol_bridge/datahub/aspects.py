@@ -160,7 +160,12 @@ def facet_tags(*facets: Mapping[str, Any]) -> list[TagAssociationClass]:
     """Tags of OL ``tags`` facets as DataHub's newest converter names them: the ``key`` (the
     ``value`` when there is no key); each facet's tags sorted case-insensitively, repeats
     dropped (``generateFacetTags`` and ``mergeGlobalTags``)."""
-    seen: dict[str, TagAssociationClass] = {}
+    return [TagAssociationClass(tag=urn) for urn in facet_tag_urns(*facets)]
+
+
+def facet_tag_urns(*facets: Mapping[str, Any]) -> list[str]:
+    """The tag URNs of :func:`facet_tags`, for the patches that need only those."""
+    seen: dict[str, None] = {}
     for facet in facets:
         raw = facet.get("tags")
         names = []
@@ -171,10 +176,8 @@ def facet_tags(*facets: Mapping[str, Any]) -> list[TagAssociationClass]:
             if isinstance(name, str) and name:
                 names.append(name)
         for name in sorted(names, key=str.lower):
-            urn = _tag_urn(name)
-            if urn not in seen:
-                seen[urn] = TagAssociationClass(tag=urn)
-    return list(seen.values())
+            seen.setdefault(_tag_urn(name))
+    return list(seen)
 
 
 @functools.lru_cache(maxsize=4096)

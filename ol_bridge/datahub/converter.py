@@ -212,9 +212,9 @@ def _job_patches(
         for owner in owners:
             builder.add_owner(owner)
         out += builder.build()
-    tags = aspects.facet_tags(mapping(job_facets.get("tags")), mapping(run_facets.get("tags")))
+    tags = aspects.facet_tag_urns(mapping(job_facets.get("tags")), mapping(run_facets.get("tags")))
     if tags:
-        out.append(patches.tags_patch("dataJob", str(job), [t.tag for t in tags]))
+        out.append(patches.tags_patch("dataJob", str(job), tags))
     return out
 
 

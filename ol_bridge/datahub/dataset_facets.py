@@ -24,11 +24,10 @@ from datahub.metadata.schema_classes import (
     QuantileClass,
     SubTypesClass,
 )
-from datahub.metadata.urns import DatasetUrn
 
 from ol_bridge.datahub import aspects, patches
 from ol_bridge.datahub.config import ConverterConfig
-from ol_bridge.datahub.dataset_urns import resolve_dataset_urn, symlink_table
+from ol_bridge.datahub.dataset_urns import resolve_dataset_urn_text, symlink_table
 from ol_bridge.datahub.olevent import mapping
 
 #: (facet member, custom property) of the ``catalog`` dataset facet.
@@ -50,20 +49,21 @@ def _non_blank(value: object) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
 
-def property_ops(facets: Mapping[str, Any]) -> list[patches.JsonOp]:
-    """``datasetProperties`` of the newest converter as PATCH operations: the documentation
-    as description; ``storage``, ``catalog`` and ``version`` as custom properties.
+def property_ops(facets: Mapping[str, Any]) -> list[str]:
+    """``datasetProperties`` of the newest converter as PATCH operations (JSON text,
+    :func:`patches.add_json`): the documentation as description; ``storage``, ``catalog``
+    and ``version`` as custom properties.
 
     DataHub writes these as an UPSERT, which would replace the properties a warehouse's own
     ingestion wrote (its description, name, links); adding the same fields keeps them.
     ``dataSource.uri`` is not written as ``externalUrl`` (docs/datahub-mapping.md).
     """
-    ops: list[patches.JsonOp] = []
+    ops: list[str] = []
     if not _PROPERTY_FACETS.intersection(facets):
         return ops
     description = mapping(facets.get("documentation")).get("description")
     if isinstance(description, str):
-        ops.append(patches.add(("description",), description))
+        ops.append(patches.add_json(("description",), description))
     custom: list[tuple[str, str]] = []
     storage = mapping(facets.get("storage"))
     for member, prop in (("storageLayer", "storageLayer"), ("fileFormat", "fileFormat")):
@@ -81,7 +81,7 @@ def property_ops(facets: Mapping[str, Any]) -> list[patches.JsonOp]:
     version = _non_blank(mapping(facets.get("version")).get("datasetVersion"))
     if version is not None:
         custom.append(("openlineage.datasetVersion", version))
-    ops += [patches.add(("customProperties", key), value) for key, value in custom]
+    ops += [patches.add_json(("customProperties", key), value) for key, value in custom]
     return ops
 
 
@@ -104,31 +104,29 @@ def subtypes(facets: Mapping[str, Any]) -> SubTypesClass | None:
     return SubTypesClass(typeNames=names) if names else None
 
 
-def siblings(raw: Mapping[str, Any], resolved: DatasetUrn, config: ConverterConfig) -> list[str]:
+def siblings(raw: Mapping[str, Any], resolved_str: str, config: ConverterConfig) -> list[str]:
     """Siblings of a dataset with a ``symlinks`` facet (DataHub's ``getDatasetSiblings``):
     the dataset's own URN and each TABLE identifier's, those that differ from the URN the
-    dataset resolved to, in that order."""
+    dataset resolved to (``resolved_str``), in that order."""
     symlinks = mapping(raw.get("facets")).get("symlinks")
     if symlinks is None:
         return []
     identifiers = mapping(symlinks).get("identifiers")
     if not isinstance(identifiers, list) or not identifiers:
         return []
-    resolved_str = str(resolved)
     found: list[str] = []
 
-    def add(urn: DatasetUrn) -> None:
-        urn_str = str(urn)
+    def add(urn_str: str) -> None:
         if urn_str != resolved_str and urn_str not in found:
             found.append(urn_str)
 
     namespace, name = raw.get("namespace"), raw.get("name")
     if isinstance(namespace, str) and isinstance(name, str):
-        add(resolve_dataset_urn(namespace, name, None, config))
+        add(resolve_dataset_urn_text(namespace, name, None, config)[1])
     for ident in identifiers:
         table = symlink_table(mapping(ident), config)
         if table is not None:
-            add(resolve_dataset_urn(*table, config))
+            add(resolve_dataset_urn_text(*table, config)[1])
     return found
 
 

@@ -134,20 +134,29 @@ class DatasetResolver:
 
     def dataset(self, dataset: Mapping[str, Any]) -> DatasetUrn | None:
         """URN of an OL dataset object (with facets), or None when namespace/name are missing."""
+        resolved = self.dataset_with_str(dataset)
+        return None if resolved is None else resolved[0]
+
+    def dataset_with_str(self, dataset: Mapping[str, Any]) -> tuple[DatasetUrn, str] | None:
+        """:meth:`dataset` and its string (cached with the URN when no alias applies)."""
         namespace, name = dataset.get("namespace"), dataset.get("name")
         if not isinstance(namespace, str) or not isinstance(name, str):
             return None
-        original = resolve_dataset_urn(namespace, name, None, self.config)
+        original, original_str = resolve_dataset_urn_text(namespace, name, None, self.config)
         if self.config.urn_scheme == URN_SCHEME:
             plugin = self._plugin_dataset(mapping(dataset.get("facets")), original)
             self.aliases[original] = plugin  # column lineage names it by namespace/name
-            return plugin
+            return plugin, str(plugin)
         target = _symlink_target(mapping(dataset.get("facets")), self.config)
         if target is None:
-            return self.aliases.get(original, original) if self.aliases else original
-        linked = resolve_dataset_urn(target[0], target[1], target[2], self.config)
+            return self._aliased(original, original_str)
+        linked, linked_str = resolve_dataset_urn_text(target[0], target[1], target[2], self.config)
         self.aliases[original] = linked
-        return self.aliases.get(linked, linked)
+        return self._aliased(linked, linked_str)
+
+    def _aliased(self, urn: DatasetUrn, urn_str: str) -> tuple[DatasetUrn, str]:
+        alias = self.aliases.get(urn) if self.aliases else None  # no hashing when none
+        return (urn, urn_str) if alias is None else (alias, str(alias))
 
     def _plugin_dataset(self, facets: Mapping[str, Any], original: DatasetUrn) -> DatasetUrn:
         """acryl-datahub-dagster-plugin's URN: an asset's ``dagster``-platform dataset, a
@@ -169,11 +178,7 @@ class DatasetResolver:
     def field_dataset_with_str(self, namespace: str, name: str) -> tuple[DatasetUrn, str]:
         """:meth:`field_dataset` and its string."""
         urn, urn_str = resolve_dataset_urn_text(namespace, name, None, self.config)
-        if self.aliases:  # no hashing when none
-            alias = self.aliases.get(urn)
-            if alias is not None:
-                return alias, str(alias)
-        return urn, urn_str
+        return self._aliased(urn, urn_str)
 
 
 def plugin_asset_key(facets: Mapping[str, Any]) -> list[str] | None:

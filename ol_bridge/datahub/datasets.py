@@ -32,7 +32,7 @@ class PlannedDataset:
     is_output: bool
     #: ``str(urn)``, rendered once: the converter needs it many times per dataset
     urn_str: str = attrs.field(
-        init=False, default=attrs.Factory(lambda s: str(s.urn), takes_self=True)
+        kw_only=True, default=attrs.Factory(lambda s: str(s.urn), takes_self=True)
     )
 
 
@@ -59,8 +59,10 @@ class DatasetPlan:
 
 def _planned(raw: object, resolver: DatasetResolver, *, is_output: bool) -> PlannedDataset | None:
     dataset = mapping(raw)
-    urn = resolver.dataset(dataset)
-    return None if urn is None else PlannedDataset(urn, dataset, is_output)
+    resolved = resolver.dataset_with_str(dataset)
+    if resolved is None:
+        return None
+    return PlannedDataset(resolved[0], dataset, is_output, urn_str=resolved[1])
 
 
 def _unique_sorted(items: list[PlannedDataset | None]) -> tuple[PlannedDataset, ...]:
@@ -98,19 +100,19 @@ def _schema_platform(raw: Mapping[str, Any], config: ConverterConfig) -> str:
     return urn.platform  # the platform URN string, as get_data_platform_urn() renders it
 
 
-def _property_ops(facets: Mapping[str, Any]) -> list[patches.JsonOp]:
+def _property_ops(facets: Mapping[str, Any]) -> list[str]:
     """DataHub's newest ``datasetProperties`` fields, then ours: the Dagster asset's URL as
     ``externalUrl`` and its key, group and code location as custom properties."""
     ops = dataset_facets.property_ops(facets)
     asset = mapping(facets.get("dagster_asset"))
     if text(asset.get("assetUrl")):
-        ops.append(patches.add(("externalUrl",), asset["assetUrl"]))
+        ops.append(patches.add_json(("externalUrl",), asset["assetUrl"]))
     if isinstance(asset.get("assetKey"), list):
         key_path = "/".join(java_string(p) for p in asset["assetKey"])
-        ops.append(patches.add(("customProperties", "dagsterAssetKey"), key_path))
+        ops.append(patches.add_json(("customProperties", "dagsterAssetKey"), key_path))
     for key in _DAGSTER_ASSET_KEYS:
         if text(asset.get(key)):
-            ops.append(patches.add(("customProperties", _ASSET_PROPERTY[key]), asset[key]))
+            ops.append(patches.add_json(("customProperties", _ASSET_PROPERTY[key]), asset[key]))
     return ops
 
 
@@ -122,19 +124,19 @@ def _facet_aspects(dataset: PlannedDataset, config: ConverterConfig) -> list[Pro
     out: list[Proposal] = []
     ops = _property_ops(facets)
     if ops:
-        out.append(patches.patch_proposal("dataset", urn, "datasetProperties", ops))
+        out.append(patches.patch_proposal_json("dataset", urn, "datasetProperties", ops))
     owners = aspects.owners(mapping(facets.get("ownership")))
     if owners:
         builder = DatasetPatchBuilder(urn)
         for owner in owners:
             builder.add_owner(owner)
         out += builder.build()
-    tags = aspects.facet_tags(mapping(facets.get("tags")))
+    tags = aspects.facet_tag_urns(mapping(facets.get("tags")))
     if tags:
-        out.append(patches.tags_patch("dataset", urn, [t.tag for t in tags]))
+        out.append(patches.tags_patch("dataset", urn, tags))
     out += aspects.upserts(urn, [dataset_facets.subtypes(facets)])
     if config.urn_scheme != URN_SCHEME:  # plugin URNs are not the namespace/name ones
-        sibling_urns = dataset_facets.siblings(dataset.raw, dataset.urn, config)
+        sibling_urns = dataset_facets.siblings(dataset.raw, urn, config)
         if sibling_urns:
             out.append(dataset_facets.siblings_patch(urn, sibling_urns))
     return out

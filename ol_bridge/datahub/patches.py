@@ -56,6 +56,13 @@ def pointer_json(part: str) -> str:
 cached_pointer_json = functools.lru_cache(maxsize=16384)(pointer_json)
 
 
+@functools.lru_cache(maxsize=4096)
+def add_json(path: tuple[str, ...], value: str) -> str:
+    """``op_json(add(path, value))`` of a string value, cached: a dataset's properties come
+    back the same on every event."""
+    return op_json(add(path, value))
+
+
 def op_json(op: JsonOp) -> str:
     """One operation as ``json.dumps(ops)`` writes it inside the array."""
     return json.dumps(op)
@@ -102,17 +109,14 @@ def tags_patch(entity_type: str, urn: str, tag_urns: list[str]) -> MetadataChang
     writes it (the converter behind GMS's endpoint): ``add /tags/<tag urn>/`` with the tag,
     keyed by tag then attribution source. (acryl-datahub's Python builder keys by source
     first; GMS stores both the same way.)"""
+    return _proposal(entity_type, urn, "globalTags", _tags_value(tuple(tag_urns)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _tags_value(tag_urns: tuple[str, ...]) -> bytes:
+    # a run's tags come back on every event of the run
     ops = [{"op": "add", "path": f"/tags/{quote(tag)}/", "value": {"tag": tag}} for tag in tag_urns]
-    return MetadataChangeProposalClass(
-        entityType=entity_type,
-        entityUrn=urn,
-        changeType=ChangeTypeClass.PATCH,
-        aspectName="globalTags",
-        aspect=GenericAspectClass(
-            value=json.dumps({"arrayPrimaryKeys": _TAG_KEYS, "patch": ops}).encode(),
-            contentType=JSON_PATCH_CONTENT_TYPE,
-        ),
-    )
+    return json.dumps({"arrayPrimaryKeys": _TAG_KEYS, "patch": ops}).encode()
 
 
 def edge_json(destination: str, millis: int, actor: str) -> dict[str, Any]:

@@ -27,8 +27,6 @@ from datahub.metadata.schema_classes import (
     TimeStampClass,
 )
 from datahub.metadata.urns import (
-    DataFlowUrn,
-    DataJobUrn,
     DataPlatformInstanceUrn,
     DataPlatformUrn,
 )
@@ -135,7 +133,7 @@ def _convert_job(
     job_info = DataJobInfoClass(
         name=urns.job_name,
         type=job_aspects.job_type(job_facets, urns.flow.orchestrator),
-        flowUrn=str(urns.flow),
+        flowUrn=urns.flow_str,
         customProperties={
             **run_custom_properties(run_facets, for_flow=False),
             **job_aspects.source_code_properties(job_facets),
@@ -153,29 +151,30 @@ def _convert_job(
             platform=str(platform),
             instance=str(DataPlatformInstanceUrn(platform, config.platform_instance)),
         )
-    out = aspects.upserts(urns.flow, [flow_info, status, instance])
-    if urns.job is not None:
-        out += aspects.upserts(urns.job, [instance])
-    out += aspects.upserts(urns.flow, [job_aspects.version_info(run_facets)])
-    if urns.job is not None:
-        out += aspects.upserts(urns.job, [job_info, status])
-        out += _job_patches(urns.job, job_facets, run_facets)
+    flow, job = urns.flow_str, urns.job_str
+    out = aspects.upserts(flow, [flow_info, status, instance])
+    if job is not None:
+        out += aspects.upserts(job, [instance])
+    out += aspects.upserts(flow, [job_aspects.version_info(run_facets)])
+    if job is not None:
+        out += aspects.upserts(job, [job_info, status])
+        out += _job_patches(job, job_facets, run_facets)
         subtypes = job_aspects.subtypes(job_facets) if config.emit_job_subtypes else None
-        out += aspects.upserts(urns.job, [subtypes, job_aspects.transform_logic(job_facets)])
-    out += _flow_tags(urns.flow, run_facets)
+        out += aspects.upserts(job, [subtypes, job_aspects.transform_logic(job_facets)])
+    out += _flow_tags(flow, run_facets)
     plan = plan_datasets(data, config)
     out += dataset_proposals(plan, config)
     out += plugin_dataset_lineage(plan, config)  # only in the datahub-dagster-plugin scheme
     sql = mapping(job_facets.get("sql")).get("query")
     sql = sql if isinstance(sql, str) else None
-    if urns.job is not None:
+    if job is not None:
         # A flow has no inputs/outputs aspect; a plugin-scheme job run keeps its datasets
         # on the run instance below.
-        lineage = job_lineage_patch(urns.job, plan, millis, sql, config, dependencies.upstream)
+        lineage = job_lineage_patch(job, plan, millis, sql, config, dependencies.upstream)
         if not lineage and not with_run:
             # DataHub's newest converter: a JobEvent states the job's whole lineage, so one
             # without datasets writes an empty inputs/outputs aspect.
-            lineage = aspects.upserts(urns.job, [job_aspects.empty_input_output()])
+            lineage = aspects.upserts(job, [job_aspects.empty_input_output()])
         out += lineage
     run_id = str(mapping(data.get("run")).get("runId")) if with_run else None
     out += dataset_extras(
@@ -191,30 +190,30 @@ def _convert_job(
     return out
 
 
-def _flow_tags(flow: DataFlowUrn, run_facets: Mapping[str, Any]) -> list[Proposal]:
+def _flow_tags(flow: str, run_facets: Mapping[str, Any]) -> list[Proposal]:
     tags = aspects.airflow_dag_tags(run_facets)
     if tags is None:
         return []
     if not tags.tags:
         return aspects.upserts(flow, [tags])  # what DataHub's converter writes
-    return [patches.tags_patch("dataFlow", str(flow), [t.tag for t in tags.tags])]
+    return [patches.tags_patch("dataFlow", flow, [t.tag for t in tags.tags])]
 
 
 def _job_patches(
-    job: DataJobUrn, job_facets: Mapping[str, Any], run_facets: Mapping[str, Any]
+    job: str, job_facets: Mapping[str, Any], run_facets: Mapping[str, Any]
 ) -> list[Proposal]:
     """Ownership, then tags (the job's ``tags`` facet, then the run's): one PATCH proposal per
     aspect that has something to add."""
     out: list[Proposal] = []
     owners = aspects.owners(mapping(job_facets.get("ownership")))
     if owners:
-        builder = DataJobPatchBuilder(str(job))
+        builder = DataJobPatchBuilder(job)
         for owner in owners:
             builder.add_owner(owner)
         out += builder.build()
     tags = aspects.facet_tag_urns(mapping(job_facets.get("tags")), mapping(run_facets.get("tags")))
     if tags:
-        out.append(patches.tags_patch("dataJob", str(job), tags))
+        out.append(patches.tags_patch("dataJob", job, tags))
     return out
 
 
@@ -235,7 +234,7 @@ def _instance(
         externalUrl=text(mapping(run_facets.get("dagster_run")).get("runUrl")),
     )
     relationships = DataProcessInstanceRelationshipsClass(
-        parentTemplate=str(urns.template),
+        parentTemplate=urns.job_str if urns.job_str is not None else urns.flow_str,
         upstreamInstances=[],
         parentInstance=str(urns.parent_instance) if urns.parent_instance else None,
     )

@@ -161,7 +161,11 @@ def dataset_proposals(
             items += [key, StatusClass(removed=dropped)]
         elif dropped:
             items.append(StatusClass(removed=True))
-        if config.include_schema_metadata and (config.materialize_datasets or dataset_event):
+        if (
+            config.include_schema_metadata
+            and (config.materialize_datasets or dataset_event)
+            and "schema" in facets  # else there is no schemaMetadata: skip its platform
+        ):
             items.append(schema_metadata(facets, _schema_platform(dataset.raw, config)))
         out += aspects.upserts(dataset.urn_str, items)
         out += _facet_aspects(dataset, config)
@@ -179,7 +183,7 @@ def _column_edges(plan: DatasetPlan, sql: str | None, config: ConverterConfig) -
 
 
 def job_lineage_patch(
-    job: DataJobUrn,
+    job: DataJobUrn | str,
     plan: DatasetPlan,
     millis: int,
     sql: str | None,

@@ -49,6 +49,14 @@ class Entities:
     instance: DataProcessInstanceUrn | None = None
     instance_name: str = ""
     parent_instance: DataProcessInstanceUrn | None = None
+    #: ``str(flow)`` and ``str(job)``, rendered once: the converter needs them many times
+    flow_str: str = attrs.field(
+        kw_only=True, default=attrs.Factory(lambda s: str(s.flow), takes_self=True)
+    )
+    job_str: str | None = attrs.field(
+        kw_only=True,
+        default=attrs.Factory(lambda s: None if s.job is None else str(s.job), takes_self=True),
+    )
 
     @property
     def template(self) -> DataFlowUrn | DataJobUrn:
@@ -170,7 +178,14 @@ def event_entities(
     )
     urns = job_urns(str(job.get("namespace")), str(job.get("name")), orchestrator_name, config)
     if not with_run:
-        return Entities(urns.flow, urns.flow_name, urns.job, urns.job_display_name)
+        return Entities(
+            urns.flow,
+            urns.flow_name,
+            urns.job,
+            urns.job_display_name,
+            flow_str=urns.flow_str,
+            job_str=urns.job_str,
+        )
     run_id = str(mapping(data.get("run")).get("runId"))
     parent_run_id = text(mapping(mapping(run_facets.get("parent")).get("run")).get("runId"))
     return Entities(
@@ -178,13 +193,16 @@ def event_entities(
         flow_name=urns.flow_name,
         job=urns.job,
         job_name=urns.job_display_name,
-        instance=DataProcessInstanceUrn(run_id),
+        instance=_instance_urn(run_id),
         instance_name=run_id,
-        parent_instance=_parent_instance(parent_run_id) if parent_run_id else None,
+        parent_instance=_instance_urn(parent_run_id) if parent_run_id else None,
+        flow_str=urns.flow_str,
+        job_str=urns.job_str,
     )
 
 
 @functools.lru_cache(maxsize=1024)
-def _parent_instance(run_id: str) -> DataProcessInstanceUrn:
-    # A run's every step event names the same parent; the URN checks and encodes its id.
+def _instance_urn(run_id: str) -> DataProcessInstanceUrn:
+    # A run's every step event names the same parent, and a run's START and COMPLETE the
+    # same instance; the URN checks and encodes its id.
     return DataProcessInstanceUrn(run_id)

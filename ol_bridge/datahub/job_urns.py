@@ -75,6 +75,14 @@ class JobUrns:
     job: DataJobUrn
     flow_name: str
     job_display_name: str
+    #: ``str(flow)`` and ``str(job)``, rendered once per (cached) job: an Urn renders
+    #: itself again on every ``str()``
+    flow_str: str = attrs.field(
+        kw_only=True, default=attrs.Factory(lambda s: str(s.flow), takes_self=True)
+    )
+    job_str: str = attrs.field(
+        kw_only=True, default=attrs.Factory(lambda s: str(s.job), takes_self=True)
+    )
 
 
 @functools.lru_cache(maxsize=4096)

@@ -63,25 +63,28 @@ def post_restli_batch(emitter: Any, body: str) -> None:
 def upserts_of(urn: str, aspects: Iterable[Aspect]) -> list[MetadataChangeProposalWrapper]:
     """``[MetadataChangeProposalWrapper(entityUrn=urn, aspect=a) for a in aspects]``: equal
     instances, field for field, without the per-proposal checks (see the module)."""
-    entity_type = _entity_type(urn)
+    shared = _shared_fields(urn)
     out = []
     for aspect in aspects:
         proposal = object.__new__(MetadataChangeProposalWrapper)
-        fields = proposal.__dict__
-        fields.update(_WRAPPER_DEFAULTS)
-        fields["entityType"] = entity_type
-        fields["changeType"] = ChangeTypeClass.UPSERT
-        fields["entityUrn"] = urn
+        fields = shared.copy()  # the cached dict itself is never handed out
         fields["aspectName"] = aspect.ASPECT_NAME
         fields["aspect"] = aspect
+        proposal.__dict__ = fields
         out.append(proposal)
     return out
 
 
 @functools.lru_cache(maxsize=8192)
-def _entity_type(urn: str) -> str:
-    # the same few URNs (a run's flow and job, its datasets) come back on every event
-    return guess_entity_type(urn)
+def _shared_fields(urn: str) -> dict[str, Any]:
+    # The fields every proposal of the URN shares, in the dataclass's order (replacing a
+    # key keeps its place): the same few URNs come back on every event.
+    return {
+        **_WRAPPER_DEFAULTS,
+        "entityType": guess_entity_type(urn),
+        "changeType": ChangeTypeClass.UPSERT,
+        "entityUrn": urn,
+    }
 
 
 __all__ = [

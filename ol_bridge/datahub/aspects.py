@@ -262,6 +262,9 @@ def output_operation(
 
 def upserts(urn: Urn | str, aspects: Iterable[Any]) -> list[Proposal]:
     """UPSERT wrappers for the non-None aspects, in order."""
+    present = [a for a in aspects if a is not None]
+    if not present:
+        return []  # e.g. no subtypes, no platform instance: nothing to look up
     proposals: list[Proposal] = []
-    proposals += upserts_of(str(urn), [a for a in aspects if a is not None])
+    proposals += upserts_of(str(urn), present)
     return proposals

@@ -99,8 +99,10 @@ def symlink_table(
 ) -> tuple[str, str, str | None] | None:
     """(platform, name, connection key) of a ``symlinks`` TABLE identifier (``glue`` for AWS
     Glue ARNs, else the Hive alias; ``table/db/t`` -> ``db.t``); None for other identifiers."""
+    if identifier.get("type") != "TABLE":
+        return None  # checked first: other identifiers (e.g. DAGSTER_ASSET) are common
     namespace, name = text(identifier.get("namespace")), text(identifier.get("name"))
-    if identifier.get("type") != "TABLE" or namespace is None or name is None:
+    if namespace is None or name is None:
         return None
     is_glue = namespace.startswith(("aws:glue:", "arn:aws:glue:"))
     platform = "glue" if is_glue else config.hive_platform_alias

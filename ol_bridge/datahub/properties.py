@@ -97,8 +97,9 @@ def instance_custom_properties(run_facets: Mapping[str, Any]) -> dict[str, str]:
     _extraction_error_properties(mapping(run_facets.get("extractionError")), props)
     dagster_run = mapping(run_facets.get("dagster_run"))
     for key in _DAGSTER_RUN_KEYS:
-        if dagster_run.get(key) is not None:
-            props[key] = java_string(dagster_run[key])
+        value = dagster_run.get(key)
+        if value is not None:
+            props[key] = java_string(value)
     return props
 
 

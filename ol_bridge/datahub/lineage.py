@@ -180,11 +180,17 @@ def _transform(transformations: list[Any]) -> tuple[str, bool]:
     # Rendered first, so the cache key is made of strings: 1, 1.0 and True are equal keys
     # but render differently. A type is INDIRECT exactly when its rendering is (a
     # non-string renders with brackets or as a number, boolean or null).
-    kinds = tuple(
-        (java_string(mapping(t).get("type")), java_string(mapping(t).get("subtype")))
-        for t in transformations
-    )
-    return _transform_text(kinds)
+    kinds = []
+    for raw in transformations:
+        member = mapping(raw)
+        kind, subtype = member.get("type"), member.get("subtype")
+        kinds.append(
+            (
+                kind if type(kind) is str else java_string(kind),  # skips a call for text
+                subtype if type(subtype) is str else java_string(subtype),
+            )
+        )
+    return _transform_text(tuple(kinds))
 
 
 def column_edges(

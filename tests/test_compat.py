@@ -14,6 +14,9 @@ from datahub.emitter.mcp import MetadataChangeProposalWrapper
 from datahub.lite.duckdb_lite import DuckDBLite
 from datahub.metadata.schema_classes import (
     ASPECT_CLASSES,
+    ChangeTypeClass,
+    GenericAspectClass,
+    MetadataChangeProposalClass,
     StatusClass,
     SubTypesClass,
 )
@@ -54,6 +57,29 @@ def test_upserts_of_equal_the_wrappers_constructor_field_for_field() -> None:
         assert [vars(p) for p in fast] == [vars(p) for p in slow]
         assert [type(p) for p in fast] == [MetadataChangeProposalWrapper] * len(aspects)
         assert [p.to_obj() for p in fast] == [p.to_obj() for p in slow]
+
+
+def test_patch_proposal_of_equals_the_constructors_field_for_field() -> None:
+    value, content_type = b'[{"op": "add", "path": "/a", "value": 1}]', "application/json"
+    for entity_type, urn in [
+        ("dataJob", "urn:li:dataJob:(urn:li:dataFlow:(dagster,j,prod),op)"),
+        ("dataset", "urn:li:dataset:(urn:li:dataPlatform:duckdb,db.s.t,PROD)"),
+    ]:
+        fast = compat.patch_proposal_of(entity_type, urn, "globalTags", value, content_type)
+        slow = MetadataChangeProposalClass(
+            entityType=entity_type,
+            entityUrn=urn,
+            changeType=ChangeTypeClass.PATCH,
+            aspectName="globalTags",
+            aspect=GenericAspectClass(value=value, contentType=content_type),
+        )
+        assert type(fast) is MetadataChangeProposalClass and fast == slow
+        assert list(fast._inner_dict) == list(slow._inner_dict)
+        assert fast.aspect is not None and slow.aspect is not None
+        assert type(fast.aspect) is GenericAspectClass
+        assert fast.aspect._inner_dict == slow.aspect._inner_dict
+        assert list(fast.aspect._inner_dict) == list(slow.aspect._inner_dict)
+        assert fast.to_obj() == slow.to_obj() and fast.validate()
 
 
 def test_lite_closes_its_connection_without_reindexing() -> None:

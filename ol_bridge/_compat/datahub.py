@@ -19,6 +19,11 @@
   converter makes ~20 per event for a handful of URNs, so it builds the same dataclass
   instances with the type guessed once per URN (what ``__post_init__`` would set).
 
+- :func:`patch_proposal_of`: the PATCH ``MetadataChangeProposalClass`` (with its
+  ``GenericAspectClass``) the converter writes several times per event, built as the same
+  avrogen objects with their field dicts filled directly instead of through a property
+  setter per field.
+
 ``tests/test_compat.py`` checks each against the installed acryl-datahub.
 """
 
@@ -30,7 +35,12 @@ from collections.abc import Iterable
 from typing import Any, TypeGuard
 
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
-from datahub.metadata.schema_classes import ASPECT_CLASSES, ChangeTypeClass
+from datahub.metadata.schema_classes import (
+    ASPECT_CLASSES,
+    ChangeTypeClass,
+    GenericAspectClass,
+    MetadataChangeProposalClass,
+)
 from datahub.metadata.schema_classes import _Aspect as Aspect
 from datahub.utilities.urns.urn import guess_entity_type
 
@@ -87,10 +97,35 @@ def _shared_fields(urn: str) -> dict[str, Any]:
     }
 
 
+def patch_proposal_of(
+    entity_type: str, urn: str, aspect_name: str, value: bytes, content_type: str
+) -> MetadataChangeProposalClass:
+    """``MetadataChangeProposalClass(entityType=entity_type, entityUrn=urn,
+    changeType=PATCH, aspectName=aspect_name, aspect=GenericAspectClass(value=value,
+    contentType=content_type))``: equal objects, field for field (see the module)."""
+    aspect = object.__new__(GenericAspectClass)
+    aspect._inner_dict = {"value": value, "contentType": content_type}
+    proposal = object.__new__(MetadataChangeProposalClass)
+    # every field, in the order the constructor sets them
+    proposal._inner_dict = {
+        "auditHeader": None,
+        "entityType": entity_type,
+        "entityUrn": urn,
+        "entityKeyAspect": None,
+        "changeType": ChangeTypeClass.PATCH,
+        "aspectName": aspect_name,
+        "aspect": aspect,
+        "systemMetadata": None,
+        "headers": None,
+    }
+    return proposal
+
+
 __all__ = [
     "Aspect",
     "close_lite_without_reindex",
     "is_aspect",
+    "patch_proposal_of",
     "post_restli_batch",
     "upserts_of",
 ]

@@ -15,11 +15,9 @@ import json
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
-from datahub.metadata.schema_classes import (
-    ChangeTypeClass,
-    GenericAspectClass,
-    MetadataChangeProposalClass,
-)
+from datahub.metadata.schema_classes import MetadataChangeProposalClass
+
+from ol_bridge._compat.datahub import patch_proposal_of
 
 JSON_PATCH_CONTENT_TYPE = "application/json-patch+json"
 
@@ -91,13 +89,8 @@ def patch_proposal_json(
 def _proposal(
     entity_type: str, urn: str, aspect_name: str, value: bytes
 ) -> MetadataChangeProposalClass:
-    return MetadataChangeProposalClass(
-        entityType=entity_type,
-        entityUrn=urn,
-        changeType=ChangeTypeClass.PATCH,
-        aspectName=aspect_name,
-        aspect=GenericAspectClass(value=value, contentType=JSON_PATCH_CONTENT_TYPE),
-    )
+    # several per event: built without a property setter per field (same objects)
+    return patch_proposal_of(entity_type, urn, aspect_name, value, JSON_PATCH_CONTENT_TYPE)
 
 
 #: ``GlobalTagsPatchBuilder``'s array keys (Java): a tag is keyed by its URN, then its source.

@@ -50,6 +50,19 @@ def _facet_body(facet: Mapping[str, Any]) -> Any:
     return _without_null_members({k: v for k, v in facet.items() if k not in _FACET_META})
 
 
+#: The run facets :func:`run_custom_properties` reads, besides ``processing_engine``.
+_PROPERTY_RUN_FACETS = frozenset(
+    (
+        "spark_jobDetails",
+        "spark_version",
+        "spark_properties",
+        "airflow",
+        "spark.logicalPlan",
+        "unknownSourceAttribute",
+    )
+)
+
+
 def run_custom_properties(run_facets: Mapping[str, Any], *, for_flow: bool) -> dict[str, str]:
     """DataFlow (``for_flow``) or DataJob custom properties from the run facets."""
     props: dict[str, str] = {}
@@ -58,6 +71,8 @@ def run_custom_properties(run_facets: Mapping[str, Any], *, for_flow: bool) -> d
         if isinstance(engine.get(facet_key), str):
             props[prop] = engine[facet_key]
     for key, raw in run_facets.items():
+        if key not in _PROPERTY_RUN_FACETS:
+            continue  # most facets (dagster_run, parent, tags, ...) add nothing here
         facet = mapping(raw)
         if key == "spark_jobDetails":
             props.update(
